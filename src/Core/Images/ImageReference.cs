@@ -1,0 +1,4 @@
+namespace Cluster.Core.Images;
+
+// Placeholder replaced by the reference parser.
+public sealed record ImageReference;
