@@ -1,0 +1,22 @@
+using Cluster.Core.Docker;
+using Cluster.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Cluster.BuildServer.Hosting;
+
+internal static class BuilderHost
+{
+    public static async Task<int> RunAsync(BuilderOptions options, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(options.WorkDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = options.WorkDir });
+        builder.AddDaemonDefaults();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(_ => new DockerEngine(options.DockerHost));
+        builder.Services.AddHostedService<EngineWatch>();
+        using var host = builder.Build();
+        await host.RunAsync(cancellationToken);
+        return 0;
+    }
+}

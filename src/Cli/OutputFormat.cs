@@ -1,0 +1,7 @@
+namespace Cluster.Cli;
+
+internal enum OutputFormat
+{
+    Text,
+    Json,
+}

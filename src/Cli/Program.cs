@@ -1,0 +1,3 @@
+using Cluster.Cli;
+
+return await ClusterCtl.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,223 @@
+using System.Text.Json;
+using Cluster.Core.Images;
+using Cluster.Core.Registry;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace Cluster.Core.Docker;
+
+// The product's one door to a Docker engine. Every operation either completes or throws a
+// DockerOperationException with a classified RegistryFailureKind: errors that the engine hides
+// in a progress stream (push with a wrong password, a failing build step) are found here and
+// turned into the same exception, so callers never scan streams or match strings themselves.
+public sealed class DockerEngine : IDisposable
+{
+    private readonly DockerClient _client;
+
+    public DockerEngine(Uri endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        Endpoint = endpoint;
+        _client = new DockerClientBuilder().WithEndpoint(endpoint).Build();
+    }
+
+    public Uri Endpoint { get; }
+
+    // The underlying client, for swarm calls that need no classification of their own.
+    public DockerClient Client => _client;
+
+    public static Uri DefaultEndpoint =>
+        new(Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host ? host : "unix:///var/run/docker.sock");
+
+    public async Task<EngineInfo> GetInfoAsync(CancellationToken cancellationToken)
+    {
+        var info = await Run("inspect engine", Endpoint.ToString(), () => _client.System.GetSystemInfoAsync(cancellationToken)).ConfigureAwait(false);
+        var swarm = info.Swarm;
+        var inSwarm = swarm is not null && string.Equals(swarm.LocalNodeState, "active", StringComparison.OrdinalIgnoreCase);
+        return new EngineInfo(
+            info.ID,
+            info.Name,
+            info.ServerVersion,
+            NormalizeArchitecture(info.Architecture),
+            inSwarm ? swarm!.NodeID : null,
+            inSwarm && swarm!.ControlAvailable);
+    }
+
+    // Builds the context and returns the image id. A failing step arrives only in the stream.
+    public async Task<string> BuildImageAsync(BuildContext context, string tag, IProgress<string>? log, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        string? imageId = null;
+        string? error = null;
+        var progress = new SynchronousProgress<JSONMessage>(message =>
+        {
+            error ??= ErrorOf(message);
+            if (message.Aux?.ExtensionData is { } aux && aux.TryGetValue("ID", out var id))
+            {
+                imageId = id?.ToString();
+            }
+
+            if (!string.IsNullOrWhiteSpace(message.Stream))
+            {
+                log?.Report(message.Stream.TrimEnd('\n'));
+            }
+        });
+        using var tar = context.ToTar();
+        await Run("build", tag, () => _client.Images.BuildImageFromDockerfileAsync(
+            new ImageBuildParameters { Tags = [tag], Remove = true, ForceRemove = true },
+            tar,
+            authConfigs: null,
+            headers: null,
+            progress,
+            cancellationToken)).ConfigureAwait(false);
+        if (error is not null)
+        {
+            throw new DockerOperationException("build", tag, EngineErrorClassifier.Classify(error), error);
+        }
+
+        return imageId ?? throw new DockerOperationException("build", tag, RegistryFailureKind.Engine, "the engine reported no image id");
+    }
+
+    // Pushes name:tag and returns the manifest digest the registry stored.
+    public async Task<string> PushImageAsync(ImageReference image, RegistryLogin? login, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var tag = image.Tag ?? throw new ArgumentException("a push needs a tag", nameof(image));
+        string? digest = null;
+        string? error = null;
+        var progress = new SynchronousProgress<JSONMessage>(message =>
+        {
+            error ??= ErrorOf(message);
+            if (message.Aux?.ExtensionData is { } aux && aux.TryGetValue("Digest", out var d))
+            {
+                digest = d?.ToString();
+            }
+        });
+        await Run("push", image.Canonical, () => _client.Images.PushImageAsync(
+            image.Name,
+            new ImagePushParameters { Tag = tag },
+            ToAuthConfig(login),
+            progress,
+            cancellationToken)).ConfigureAwait(false);
+        if (error is not null)
+        {
+            throw new DockerOperationException("push", image.Canonical, EngineErrorClassifier.Classify(error), error);
+        }
+
+        return digest ?? throw new DockerOperationException("push", image.Canonical, RegistryFailureKind.Engine, "the engine reported no digest");
+    }
+
+    // Pulls by digest when the reference has one (the digest decides what is pulled), else by tag.
+    public async Task PullImageAsync(ImageReference image, RegistryLogin? login, IProgress<JSONMessage>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        string? error = null;
+        var scan = new SynchronousProgress<JSONMessage>(message =>
+        {
+            error ??= ErrorOf(message);
+            progress?.Report(message);
+        });
+        await Run("pull", image.Canonical, () => _client.Images.CreateImageAsync(
+            new ImagesCreateParameters { FromImage = image.Name, Tag = image.Digest ?? image.Tag ?? "latest" },
+            ToAuthConfig(login),
+            scan,
+            cancellationToken)).ConfigureAwait(false);
+        if (error is not null)
+        {
+            throw new DockerOperationException("pull", image.Canonical, EngineErrorClassifier.Classify(error), error);
+        }
+    }
+
+    // Asks the engine to log into the registry (its /auth endpoint). Proves the credential works
+    // from this engine's network path, DNS and trust store. Writes nothing on the node.
+    public Task CheckLoginAsync(RegistryLogin login, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(login);
+        return Run("login to", login.ServerAddress, () => _client.System.AuthenticateAsync(ToAuthConfig(login)!, cancellationToken));
+    }
+
+    public Task TagImageAsync(string source, ImageReference target, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return Run("tag", target.Canonical, () => _client.Images.TagImageAsync(
+            source,
+            new ImageTagParameters { RepositoryName = target.Name, Tag = target.Tag },
+            cancellationToken));
+    }
+
+    public async Task<bool> ImageExistsAsync(string reference, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.Images.InspectImageAsync(reference, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (DockerImageNotFoundException)
+        {
+            return false;
+        }
+        catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    public Task RemoveImageAsync(string reference, CancellationToken cancellationToken) =>
+        Run("remove image", reference, () => _client.Images.DeleteImageAsync(reference, new ImageDeleteParameters { Force = true }, cancellationToken));
+
+    public void Dispose() => _client.Dispose();
+
+    // The engine's JSON for X-Registry-Auth (base64url of the auth config), for calls that take
+    // it as a header, such as the swarm service API and distribution inspect.
+    public static string EncodeRegistryAuth(RegistryLogin login)
+    {
+        ArgumentNullException.ThrowIfNull(login);
+        var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>
+        {
+            ["username"] = login.Username,
+            ["password"] = login.Secret,
+            ["serveraddress"] = login.ServerAddress,
+        });
+        return Convert.ToBase64String(json).Replace('+', '-').Replace('/', '_');
+    }
+
+    private static AuthConfig? ToAuthConfig(RegistryLogin? login) => login is null
+        ? null
+        : new AuthConfig { ServerAddress = login.ServerAddress, Username = login.Username, Password = login.Secret };
+
+    private static string? ErrorOf(JSONMessage message) =>
+        message.Error?.Message is { Length: > 0 } m ? m.Trim() : null;
+
+    // Docker reports Go's GOARCH; OCI platforms use the same names except for a few aliases.
+    private static string NormalizeArchitecture(string? architecture) => architecture switch
+    {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        null or "" => "unknown",
+        _ => architecture,
+    };
+
+    private async Task<T> Run<T>(string operation, string target, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (DockerApiException e)
+        {
+            throw EngineErrorClassifier.ToOperationException(operation, target, e);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or System.Net.Sockets.SocketException)
+        {
+            throw new DockerOperationException(operation, target, RegistryFailureKind.Engine,
+                $"Docker engine at {Endpoint} is not answering ({e.Message}); check that dockerd runs and --docker-host is right", e);
+        }
+    }
+
+    private async Task Run(string operation, string target, Func<Task> call) =>
+        await Run(operation, target, async () =>
+        {
+            await call().ConfigureAwait(false);
+            return true;
+        }).ConfigureAwait(false);
+}

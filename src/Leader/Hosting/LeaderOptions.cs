@@ -1,0 +1,34 @@
+using System.Net;
+using Cluster.Hosting;
+
+namespace Cluster.Leader.Hosting;
+
+public sealed record LeaderOptions
+{
+    public required string DataDir { get; init; }
+
+    public required IPEndPoint Listen { get; init; }
+
+    // Host name or address agents use to reach the leader; defaults to the listen address.
+    public string? Advertise { get; init; }
+
+    public required Uri DockerHost { get; init; }
+
+    public static bool TryParseListen(string? value, out IPEndPoint? endpoint)
+    {
+        endpoint = null;
+        if (value is null || !DaemonCommandLine.TryParseHostPort(value, out var host, out var port))
+        {
+            return false;
+        }
+
+        var address = host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var parsed) ? parsed : null;
+        if (address is null)
+        {
+            return false;
+        }
+
+        endpoint = new IPEndPoint(address, port);
+        return true;
+    }
+}

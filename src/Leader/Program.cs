@@ -1,0 +1,46 @@
+using System.CommandLine;
+using Cluster.Hosting;
+using Cluster.Leader.Hosting;
+
+var dataDir = new Option<DirectoryInfo>("--data-dir")
+{
+    Description = "Directory for the database, key material, TLS CA and tokens (created on first start, mode 0700)",
+    Required = true,
+};
+var listen = new Option<string>("--listen")
+{
+    Description = "ADDR:PORT to serve the admin, agent and builder gRPC APIs on",
+    DefaultValueFactory = _ => "0.0.0.0:7443",
+};
+var advertise = new Option<string?>("--advertise")
+{
+    Description = "Address agents and builders use to reach this leader (put in its certificate); default: the listen address",
+};
+var dockerHost = DaemonCommandLine.DockerHostOption();
+
+var root = new RootCommand("cluster-leader: stores registry credentials, nodes, apps and deployments, serves the admin API, and orchestrates deployments through the local swarm manager.")
+{
+    dataDir, listen, advertise, dockerHost,
+};
+listen.Validators.Add(result =>
+{
+    var value = result.GetValueOrDefault<string>();
+    if (!LeaderOptions.TryParseListen(value, out _))
+    {
+        result.AddError($"--listen '{value}' is not ADDR:PORT (for example 0.0.0.0:7443)");
+    }
+});
+root.SetAction((parse, cancellationToken) =>
+{
+    // The validator above already rejected unparsable values.
+    _ = LeaderOptions.TryParseListen(parse.GetValue(listen), out var endpoint);
+    var options = new LeaderOptions
+    {
+        DataDir = parse.GetValue(dataDir)!.FullName,
+        Listen = endpoint!,
+        Advertise = parse.GetValue(advertise),
+        DockerHost = parse.GetValue(dockerHost)!,
+    };
+    return LeaderHost.RunAsync(options, cancellationToken);
+});
+return await DaemonCommandLine.RunAsync(root, args);

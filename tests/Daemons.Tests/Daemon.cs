@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Cluster.Daemons.Tests;
+
+// One of the product's binaries, started from its build output exactly as install.sh will run it.
+public sealed class Daemon : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private Daemon(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public int Pid => _process.Id;
+
+    public static string PathOf(string project, string binary)
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Cluster.sln")))
+        {
+            root = root.Parent;
+        }
+
+        var path = Path.Combine(root!.FullName, "src", project, "bin", configuration, "net10.0", binary);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{binary} not built", path);
+    }
+
+    public static Daemon Start(string project, string binary, params string[] args)
+    {
+        var info = new ProcessStartInfo(PathOf(project, binary))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment.Remove("NOTIFY_SOCKET");
+        info.Environment.Remove("INVOCATION_ID");
+        return new Daemon(Process.Start(info)!);
+    }
+
+    public static async Task<(int ExitCode, string Output)> RunAsync(string project, string binary, params string[] args)
+    {
+        await using var daemon = Start(project, binary, args);
+        var exit = await daemon.WaitForExitAsync(TimeSpan.FromMinutes(1));
+        return (exit ?? throw new TimeoutException($"{binary} did not exit:\n{daemon.Output}"), daemon.Output);
+    }
+
+    // Polls the captured output for a line, bounded by a deadline.
+    public async Task<bool> WaitForOutputAsync(string text, TimeSpan deadline)
+    {
+        var until = DateTime.UtcNow + deadline;
+        while (DateTime.UtcNow < until)
+        {
+            if (Output.Contains(text, StringComparison.Ordinal))
+            {
+                return true;
+            }
+
+            if (_process.HasExited)
+            {
+                _process.WaitForExit();
+                return Output.Contains(text, StringComparison.Ordinal);
+            }
+
+            await Task.Delay(100);
+        }
+
+        return false;
+    }
+
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    public async Task<int?> WaitForExitAsync(TimeSpan deadline)
+    {
+        using var cts = new CancellationTokenSource(deadline);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            _process.WaitForExit();
+            return _process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+}

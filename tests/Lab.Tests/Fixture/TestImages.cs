@@ -1,0 +1,21 @@
+using Cluster.Core.Docker;
+
+namespace Cluster.Lab.Tests.Fixture;
+
+// Images for tests, built FROM scratch (no registry on the internet is reachable) with the
+// static busybox from Debian's busybox-static. Each build carries a marker file so that
+// different markers give different digests.
+public static class TestImages
+{
+    public const string Busybox = "/bin/busybox";
+
+    public static BuildContext Context(string marker) => new BuildContext()
+        .AddText("Dockerfile", """
+            FROM scratch
+            COPY busybox /bin/busybox
+            COPY marker /marker
+            CMD ["/bin/busybox", "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+            """)
+        .AddFile("busybox", Busybox, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute)
+        .AddText("marker", marker + "\n");
+}
