@@ -58,9 +58,36 @@ public static class DaemonCommandLine
 
     // Parses and runs. SIGTERM/SIGINT are handled by the generic host (graceful stop, exit 0),
     // so System.CommandLine's own termination handling is switched off to avoid two owners.
-    public static Task<int> RunAsync(RootCommand command, string[] args)
+    // A failure that escapes the daemon is reported as one line naming what failed, never as a
+    // stack trace: operators read these in journald.
+    public static async Task<int> RunAsync(RootCommand command, string[] args)
     {
         ArgumentNullException.ThrowIfNull(command);
-        return command.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+        var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return await command.Parse(args).InvokeAsync(configuration).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await Console.Error.WriteLineAsync($"{command.Name}: fatal: {Describe(e)}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
+    // The messages of an exception and its causes, outermost first, without stack frames.
+    public static string Describe(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var parts = new List<string>();
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (parts.Count == 0 || !parts[^1].Contains(e.Message, StringComparison.Ordinal))
+            {
+                parts.Add(e.Message);
+            }
+        }
+
+        return string.Join(": ", parts);
     }
 }

@@ -85,6 +85,21 @@ public sealed class DaemonLifecycleTests : IDisposable
         Assert.Contains("--leader 'no-port' is not HOST:PORT", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Leader_PortInUse_SaysSoWithoutStackTrace()
+    {
+        using var busy = new TcpListener(IPAddress.Loopback, 0);
+        busy.Start();
+        var port = ((IPEndPoint)busy.LocalEndpoint).Port;
+
+        var (exit, output) = await Daemon.RunAsync("Leader", "cluster-leader",
+            "--data-dir", Path.Combine(_dir, "leader"), "--listen", $"127.0.0.1:{port}", "--docker-host", $"unix://{_dir}/no-engine.sock");
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("address already in use", output, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private static int FreePort()
