@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The whole test suite. On a fresh Debian machine, as root:  ./test.sh
+#
+# It installs what it needs (Debian packages for the lab, the NuGet packages), builds with
+# warnings as errors, proves the lab script cleans up after itself, brings the lab (a real
+# 3-node Docker Swarm and an authenticated registry) up once for the whole run, runs every
+# test project, takes the lab down, checks nothing of it is left, and ends with one line:
+#   summary: N passed, N failed, N skipped
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")"
+
+log() { printf '== %s\n' "$*"; }
+die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "run as root: the lab creates network namespaces and runs dockerd (sudo ./test.sh)"
+command -v dotnet >/dev/null || die "the .NET 10 SDK is missing: install the dotnet-sdk-10.0 package (or see https://dot.net) and re-run"
+
+lab=tests/lab/lab.sh
+configuration=${CONFIGURATION:-Release}
+results=$(mktemp -d /tmp/cluster-test-results.XXXXXX)
+
+log "installing lab packages"
+bash "$lab" install
+
+log "restoring and building ($configuration)"
+dotnet restore Cluster.sln --nologo -v quiet
+dotnet build Cluster.sln -c "$configuration" --no-restore --nologo -v quiet -clp:ErrorsOnly
+
+log "lab self-test (up, up again, kill -9 everything, up, down, nothing left)"
+selftest_log="$results/lab-selftest.log"
+selftest_ok=0
+if bash "$lab" selftest >"$selftest_log" 2>&1; then selftest_ok=1; fi
+tail -n 3 "$selftest_log"
+
+log "bringing the lab up for the test run"
+cleanup() { bash "$lab" down >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+bash "$lab" up
+
+log "running the tests"
+set +e
+dotnet test Cluster.sln -c "$configuration" --no-build --nologo \
+  --logger "console;verbosity=normal" --logger "trx" --results-directory "$results" 2>&1 | tee "$results/dotnet-test.log"
+test_exit=${PIPESTATUS[0]}
+set -e
+
+log "taking the lab down"
+trap - EXIT
+bash "$lab" down
+clean_ok=0
+if bash "$lab" check-clean; then clean_ok=1; fi
+
+# Totals from the per-assembly result lines ("Passed!  - Failed: 0, Passed: 11, Skipped: 0, ...").
+read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed:' "$results/dotnet-test.log" |
+  sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\2 \1 \3/' |
+  awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}')
+# The lab's own checks count as tests too.
+if [ "$selftest_ok" = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED lab selftest (see $selftest_log)"; fi
+if [ "$clean_ok" = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED lab left something behind after down"; fi
+if [ "$test_exit" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; echo "FAILED dotnet test exited $test_exit"; fi
+
+echo "summary: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
