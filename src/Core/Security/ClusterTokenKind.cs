@@ -1,0 +1,7 @@
+namespace Cluster.Core.Security;
+
+public enum ClusterTokenKind
+{
+    Admin,
+    Join,
+}
