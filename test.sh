@@ -40,7 +40,7 @@ bash "$lab" up
 log "running the tests"
 set +e
 dotnet test Cluster.sln -c "$configuration" --no-build --nologo \
-  --logger "console;verbosity=normal" --logger "trx" --results-directory "$results" 2>&1 | tee "$results/dotnet-test.log"
+  --logger "console;verbosity=minimal" --logger "trx" --results-directory "$results" 2>&1 | tee "$results/dotnet-test.log"
 test_exit=${PIPESTATUS[0]}
 set -e
 
@@ -50,10 +50,10 @@ bash "$lab" down
 clean_ok=0
 if bash "$lab" check-clean; then clean_ok=1; fi
 
-# Totals from the per-assembly result lines ("Passed!  - Failed: 0, Passed: 11, Skipped: 0, ...").
-read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed:' "$results/dotnet-test.log" |
-  sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\2 \1 \3/' |
-  awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}')
+# Totals from each test assembly's TRX report (<Counters total=.. executed=.. passed=.. failed=..>).
+read -r passed failed skipped < <(cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' |
+  sed -E 's/.* total="([0-9]+)" executed="([0-9]+)" passed="([0-9]+)" failed="([0-9]+)".*/\1 \2 \3 \4/' |
+  awk '{p+=$3; f+=$4; s+=$1-$2} END {print p+0, f+0, s+0}')
 # The lab's own checks count as tests too.
 if [ "$selftest_ok" = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED lab selftest (see $selftest_log)"; fi
 if [ "$clean_ok" = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED lab left something behind after down"; fi
