@@ -1,3 +1,4 @@
+using Cluster.Core.Docker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
@@ -7,6 +8,19 @@ namespace Cluster.Hosting;
 
 public static class DaemonHosting
 {
+    // A daemon that joins the leader from a node (agent, builder): its own private directory,
+    // the daemon defaults, and the local engine it works through, watched from the start.
+    public static HostApplicationBuilder CreateNodeDaemonBuilder(string privateDir, Uri dockerHost)
+    {
+        Directory.CreateDirectory(privateDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = privateDir });
+        builder.AddDaemonDefaults();
+        builder.Services.AddSingleton(_ => new DockerEngine(dockerHost));
+        builder.Services.AddSingleton<EngineWatch>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EngineWatch>());
+        return builder;
+    }
+
     // Logging and lifetime every daemon uses: one line per event with a UTC timestamp on a
     // terminal or under a plain supervisor; journald priority prefixes and sd_notify readiness
     // under systemd (Type=notify units). Works the same with or without systemd.

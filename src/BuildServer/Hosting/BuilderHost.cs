@@ -1,4 +1,3 @@
-using Cluster.Core.Docker;
 using Cluster.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -9,12 +8,8 @@ internal static class BuilderHost
 {
     public static async Task<int> RunAsync(BuilderOptions options, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(options.WorkDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = options.WorkDir });
-        builder.AddDaemonDefaults();
+        var builder = DaemonHosting.CreateNodeDaemonBuilder(options.WorkDir, options.DockerHost);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(_ => new DockerEngine(options.DockerHost));
-        builder.Services.AddHostedService<EngineWatch>();
         using var host = builder.Build();
         await host.RunAsync(cancellationToken);
         return 0;

@@ -1,4 +1,3 @@
-using Cluster.Core.Docker;
 using Cluster.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -9,12 +8,8 @@ internal static class AgentHost
 {
     public static async Task<int> RunAsync(AgentOptions options, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(options.StateDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = options.StateDir });
-        builder.AddDaemonDefaults();
+        var builder = DaemonHosting.CreateNodeDaemonBuilder(options.StateDir, options.DockerHost);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(_ => new DockerEngine(options.DockerHost));
-        builder.Services.AddHostedService<EngineWatch>();
         using var host = builder.Build();
         await host.RunAsync(cancellationToken);
         return 0;
