@@ -7,19 +7,30 @@ namespace Cluster.Cli;
 // tests run the real command tree in-process and read exactly what a user would see.
 public static class ClusterCtl
 {
-    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin = null)
     {
-        var root = Build(stdout, stderr);
-        var parse = root.Parse(args);
-        return parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
+        ArgumentNullException.ThrowIfNull(stderr);
+        var root = Build(stdout, stderr, stdin ?? Console.In);
+        try
+        {
+            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            // A bug, not an expected failure (those are reported by LeaderCall); still one line.
+            await stderr.WriteLineAsync($"clusterctl: internal error: {e.GetType().Name}: {e.Message}");
+            return 70;
+        }
     }
 
-    internal static RootCommand Build(TextWriter stdout, TextWriter stderr)
+    internal static RootCommand Build(TextWriter stdout, TextWriter stderr, TextReader stdin)
     {
         var root = new RootCommand("clusterctl: administer a cluster through its leader's admin API");
         root.Options.Add(GlobalOptions.Leader);
         root.Options.Add(GlobalOptions.Token);
         root.Subcommands.Add(ImageCommands.Build(stdout, stderr));
+        root.Subcommands.Add(RegistryCommands.Build(stdout, stderr, stdin));
+        root.Subcommands.Add(ClusterCommands.Build(stdout, stderr));
         return root;
     }
 }

@@ -1,3 +1,3 @@
 using Cluster.Cli;
 
-return await ClusterCtl.RunAsync(args, Console.Out, Console.Error);
+return await ClusterCtl.RunAsync(args, Console.Out, Console.Error, Console.In);

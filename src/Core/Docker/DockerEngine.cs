@@ -43,6 +43,20 @@ public sealed class DockerEngine : IDisposable
             inSwarm && swarm!.ControlAvailable);
     }
 
+    // The swarm's nodes; only a manager can answer.
+    public async Task<IReadOnlyList<SwarmNode>> ListSwarmNodesAsync(CancellationToken cancellationToken)
+    {
+        var nodes = await Run("list swarm nodes on", Endpoint.ToString(), () => _client.Swarm.ListNodesAsync(cancellationToken)).ConfigureAwait(false);
+        return nodes.Select(n => new SwarmNode(
+            n.ID,
+            n.Description?.Hostname ?? "",
+            n.Spec?.Role ?? "",
+            n.Status?.State ?? "",
+            n.Spec?.Availability ?? "",
+            NormalizeArchitecture(n.Description?.Platform?.Architecture),
+            n.Status?.Addr ?? "")).ToList();
+    }
+
     // Builds the context and returns the image id. A failing step arrives only in the stream.
     public async Task<string> BuildImageAsync(BuildContext context, string tag, IProgress<string>? log, CancellationToken cancellationToken)
     {

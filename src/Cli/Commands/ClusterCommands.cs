@@ -1,0 +1,65 @@
+using System.CommandLine;
+using Cluster.Cli.Connection;
+using Cluster.Cli.Output;
+using Cluster.Protos.Admin.V1;
+
+namespace Cluster.Cli.Commands;
+
+// `clusterctl cluster show|set-registry|rotate-join-token`.
+internal static class ClusterCommands
+{
+    public static Command Build(TextWriter stdout, TextWriter stderr)
+    {
+        var cluster = new Command("cluster", "Show and configure the cluster");
+
+        var output = GlobalOptions.Output();
+        var show = new Command("show", "Nodes, workers, mode (single-node or multi-node) and the build registry") { output };
+        show.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
+        {
+            var info = await new ClusterAdmin.ClusterAdminClient(leader.Channel).GetClusterAsync(new GetClusterRequest(), leader.Call());
+            var view = ClusterView.From(info);
+            if (parse.GetValue(output) == OutputFormat.Json)
+            {
+                Json.Write(stdout, view);
+                return 0;
+            }
+
+            await stdout.WriteLineAsync($"mode:            {view.Mode}");
+            await stdout.WriteLineAsync($"nodes:           {view.Nodes} ({view.Workers} worker{(view.Workers == 1 ? "" : "s")})");
+            await stdout.WriteLineAsync($"build registry:  {(view.BuildRegistry is null ? "(none)" : $"{view.BuildRegistry} -> {view.BuildNamespace}")}");
+            return 0;
+        }));
+        cluster.Subcommands.Add(show);
+
+        var name = new Argument<string>("NAME") { Description = "Registry credential build servers push with" };
+        var ns = new Option<string>("--namespace") { Description = "HOST/PATH where built images are pushed, e.g. ghcr.io/acme", Required = true };
+        var setRegistry = new Command("set-registry", "Choose where built images are pushed (the credential must have push permission there)") { name, ns };
+        setRegistry.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
+        {
+            var info = await new ClusterAdmin.ClusterAdminClient(leader.Channel).SetBuildRegistryAsync(
+                new SetBuildRegistryRequest { Name = parse.GetValue(name)!, Namespace = parse.GetValue(ns)! }, leader.Call(TimeSpan.FromSeconds(90)));
+            await stdout.WriteLineAsync($"build registry set: {info.BuildRegistry} -> {info.BuildNamespace} (push permission verified)");
+            return 0;
+        }));
+        cluster.Subcommands.Add(setRegistry);
+
+        var rotate = new Command("rotate-join-token", "Issue a new join token; the old one stops working, joined nodes are unaffected");
+        rotate.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
+        {
+            // The new token is a secret: it stays in the leader's 0600 join.token file and is
+            // not echoed here, where terminals, logs and CI output would keep it.
+            await new ClusterAdmin.ClusterAdminClient(leader.Channel).RotateJoinTokenAsync(new RotateJoinTokenRequest(), leader.Call());
+            await stdout.WriteLineAsync("join token rotated: the old one no longer works; the new one is in DATA_DIR/join.token on the leader (mode 0600)");
+            return 0;
+        }));
+        cluster.Subcommands.Add(rotate);
+        return cluster;
+    }
+
+    // INTERFACE.md: {"nodes","workers","buildRegistry","mode"}.
+    private sealed record ClusterView(uint Nodes, uint Workers, string? BuildRegistry, string? BuildNamespace, string Mode)
+    {
+        public static ClusterView From(ClusterInfo i) =>
+            new(i.Nodes, i.Workers, string.IsNullOrEmpty(i.BuildRegistry) ? null : i.BuildRegistry, string.IsNullOrEmpty(i.BuildNamespace) ? null : i.BuildNamespace, i.Mode);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Cluster.Core.Security;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Cluster.Cli.Connection;
+
+// One TLS channel to the leader's admin API. The leader's certificate must chain to the CA whose
+// fingerprint the admin token carries (no other trust, no blind acceptance); every call carries
+// the token as "authorization: Bearer" and a deadline.
+internal sealed class AdminConnection : IDisposable
+{
+    private readonly string _token;
+    private string? _tlsRejection;
+
+    private AdminConnection(string address, ClusterToken token)
+    {
+        Address = address;
+        _token = token.Format();
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+                    certificate is X509Certificate2 leaf && PinnedCa.Validator(token.CaFingerprint, reason => _tlsRejection = reason)(leaf, chain, errors),
+            },
+        };
+        Channel = GrpcChannel.ForAddress($"https://{address}", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+    }
+
+    public string Address { get; }
+
+    public GrpcChannel Channel { get; }
+
+    public static AdminConnection Open(string? leader, string? token)
+    {
+        if (string.IsNullOrWhiteSpace(leader))
+        {
+            throw new CliException("no leader address: pass --leader HOST:PORT or set CLUSTER_LEADER");
+        }
+
+        if (string.IsNullOrWhiteSpace(token))
+        {
+            throw new CliException("no admin token: set CLUSTER_TOKEN (or pass --token); the leader writes it to DATA_DIR/admin.token");
+        }
+
+        if (!ClusterToken.TryParse(token, out var parsed, out var error))
+        {
+            throw new CliException($"admin token: {error}");
+        }
+
+        if (parsed.Kind != ClusterTokenKind.Admin)
+        {
+            throw new CliException("that is a join token; clusterctl needs the admin token (DATA_DIR/admin.token on the leader)");
+        }
+
+        return new AdminConnection(leader.Trim(), parsed);
+    }
+
+    public CallOptions Call(TimeSpan? deadline = null) => new(
+        headers: new Metadata { { "authorization", "Bearer " + _token } },
+        deadline: DateTime.UtcNow + (deadline ?? TimeSpan.FromSeconds(30)));
+
+    // What went wrong with a call, in words for the admin.
+    public string Describe(RpcException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        if (_tlsRejection is not null)
+        {
+            return $"refusing to talk to {Address}: {_tlsRejection}";
+        }
+
+        return e.StatusCode switch
+        {
+            StatusCode.Unavailable => $"cannot reach the leader at {Address}: {Innermost(e)}; check --leader and that cluster-leader runs there",
+            StatusCode.DeadlineExceeded => $"the leader at {Address} did not answer in time",
+            _ => e.Status.Detail,
+        };
+    }
+
+    public void Dispose() => Channel.Dispose();
+
+    private static string Innermost(RpcException e)
+    {
+        Exception? inner = e.Status.DebugException ?? e.InnerException;
+        while (inner?.InnerException is not null)
+        {
+            inner = inner.InnerException;
+        }
+
+        return inner?.Message ?? e.Status.Detail;
+    }
+}

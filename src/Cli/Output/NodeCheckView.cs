@@ -1,0 +1,4 @@
+namespace Cluster.Cli.Output;
+
+// INTERFACE.md: {"node","status","error","checkedAt"}.
+internal sealed record NodeCheckView(string Node, string Status, string? Error, DateTimeOffset? CheckedAt);
