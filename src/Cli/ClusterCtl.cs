@@ -31,6 +31,7 @@ public static class ClusterCtl
         root.Subcommands.Add(ImageCommands.Build(stdout, stderr));
         root.Subcommands.Add(RegistryCommands.Build(stdout, stderr, stdin));
         root.Subcommands.Add(ClusterCommands.Build(stdout, stderr));
+        root.Subcommands.Add(NodeCommands.Build(stdout, stderr));
         return root;
     }
 }

@@ -17,10 +17,16 @@ var advertise = new Option<string?>("--advertise")
     Description = "Address agents and builders use to reach this leader (put in its certificate); default: the listen address",
 };
 var dockerHost = DaemonCommandLine.DockerHostOption();
+var heartbeat = new Option<double>("--heartbeat-period")
+{
+    Description = "Seconds between agent heartbeats; a node that misses 3 is marked down (default 5)",
+    DefaultValueFactory = _ => 5,
+    Validators = { r => { if (r.GetValueOrDefault<double>() is < 0.2 or > 300) { r.AddError("--heartbeat-period must be between 0.2 and 300 seconds"); } } },
+};
 
 var root = new RootCommand("cluster-leader: stores registry credentials, nodes, apps and deployments, serves the admin API, and orchestrates deployments through the local swarm manager.")
 {
-    dataDir, listen, advertise, dockerHost,
+    dataDir, listen, advertise, dockerHost, heartbeat,
 };
 listen.Validators.Add(result =>
 {
@@ -40,7 +46,12 @@ root.SetAction((parse, cancellationToken) =>
         Listen = endpoint!,
         Advertise = parse.GetValue(advertise),
         DockerHost = parse.GetValue(dockerHost)!,
+        HeartbeatPeriod = TimeSpan.FromSeconds(parse.GetValue(heartbeat)),
     };
     return LeaderHost.RunAsync(options, cancellationToken);
 });
+var rotateDataDir = new Option<DirectoryInfo>("--data-dir") { Description = "The leader's data directory", Required = true };
+var rotateKey = new Command("rotate-key", "Re-encrypt every stored secret under a new key and delete the old keys (stop the leader first)") { rotateDataDir };
+rotateKey.SetAction(parse => LeaderHost.RotateKey(parse.GetValue(rotateDataDir)!.FullName));
+root.Subcommands.Add(rotateKey);
 return await DaemonCommandLine.RunAsync(root, args);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Cluster.Testing;
 
 namespace Cluster.Daemons.Tests;
 

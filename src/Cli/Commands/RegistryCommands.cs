@@ -33,7 +33,8 @@ internal static class RegistryCommands
         var passwordStdin = PasswordStdin();
         var noVerify = new Option<bool>("--no-verify") { Description = "Store without checking against the registry (recorded as unverified)" };
         var insecure = new Option<bool>("--insecure") { Description = "Allow plain HTTP or an untrusted certificate for this registry" };
-        var command = new Command("add", "Verify and store a registry credential") { name, provider, url, username, passwordStdin, noVerify, insecure };
+        var pushOnly = new Option<bool>("--push-only") { Description = "Only build servers use it, to push; node agents never receive it" };
+        var command = new Command("add", "Verify and store a registry credential") { name, provider, url, username, passwordStdin, noVerify, insecure, pushOnly };
         command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
         {
             var password = ReadPassword(parse.GetValue(passwordStdin), stdin, required: true)!;
@@ -47,6 +48,7 @@ internal static class RegistryCommands
                 Password = password,
                 NoVerify = parse.GetValue(noVerify),
                 Insecure = parse.GetValue(insecure),
+                PushOnly = parse.GetValue(pushOnly),
             }, leader.Call(VerifyDeadline));
             await stdout.WriteLineAsync(added.Verified
                 ? $"registry {added.Name} added ({added.Url}, verified), revision {added.Revision}"

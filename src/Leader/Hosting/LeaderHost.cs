@@ -1,37 +1,100 @@
+using System.Security.Cryptography.X509Certificates;
 using Cluster.Core.Docker;
+using Cluster.Core.Registry;
 using Cluster.Hosting;
+using Cluster.Leader.Agents;
+using Cluster.Leader.Api;
+using Cluster.Leader.ClusterConfig;
+using Cluster.Leader.Credentials;
+using Cluster.Leader.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace Cluster.Leader.Hosting;
 
-// Composition root of the leader: one Kestrel endpoint (HTTP/2) carrying every gRPC API, plus
-// the standard health and reflection services so grpcurl and load balancers work.
+// Composition root of the leader: one Kestrel endpoint (HTTP/2 over TLS with the leader's own
+// CA) carrying every gRPC API, plus the standard health and reflection services so grpcurl and
+// load balancers work. Admin services require the admin token (AdminAuthInterceptor).
 internal static partial class LeaderHost
 {
     public static async Task<int> RunAsync(LeaderOptions options, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(options.DataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using var state = LeaderState.Open(options.DataDir);
+        var names = new List<string> { options.Listen.Address.ToString() };
+        if (options.Advertise is { Length: > 0 } advertise)
+        {
+            names.Add(DaemonCommandLine.TryParseHostPort(advertise, out var host, out _) ? host : advertise);
+        }
+
+        var pki = LeaderPki.LoadOrCreate(options.DataDir, names);
+        var tokens = TokenStore.LoadOrCreate(options.DataDir, pki.CaFingerprint);
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = options.DataDir });
         builder.AddDaemonDefaults();
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(state.Database);
+        builder.Services.AddSingleton(state.Secrets);
+        builder.Services.AddSingleton(pki);
+        builder.Services.AddSingleton(tokens);
         builder.Services.AddSingleton(_ => new DockerEngine(options.DockerHost));
-        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(sp => new RegistryClient(time: sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<ClusterSettings>();
+        builder.Services.AddSingleton<CredentialService>();
+        builder.Services.AddSingleton<ClusterService>();
+        builder.Services.AddSingleton<NodeStore>();
+        builder.Services.AddSingleton<NodeAuthenticator>();
+        builder.Services.AddSingleton<SessionRegistry>();
+        builder.Services.AddSingleton<PrePullReports>();
+        builder.Services.AddSingleton<NodeService>();
+        builder.Services.AddSingleton<AdminAuthInterceptor>();
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<AdminAuthInterceptor>();
+            grpc.EnableDetailedErrors = false;
+        });
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks();
         builder.WebHost.ConfigureKestrel(kestrel =>
-            kestrel.Listen(options.Listen, listen => listen.Protocols = HttpProtocols.Http2));
+            kestrel.Listen(options.Listen, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                listen.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = pki.Server,
+                    ServerCertificateChain = [pki.Ca],
+                    // Agents and builders present client certificates from this CA; admins
+                    // use the admin token instead, so a certificate is optional here.
+                    ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                    ClientCertificateValidation = (_, _, _) => true,
+                });
+            }));
 
         await using var app = builder.Build();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
+        app.MapGrpcService<RegistriesApi>();
+        app.MapGrpcService<ClusterAdminApi>();
+        app.MapGrpcService<NodesApi>();
+        app.MapGrpcService<EnrollmentApi>();
+        app.MapGrpcService<DispatcherApi>();
+        // Created now, not at the first session, so credential changes are tracked from the start.
+        app.Services.GetRequiredService<SessionRegistry>();
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Cluster.Leader");
-        app.Lifetime.ApplicationStarted.Register(() => Log.Started(log, options.Listen.ToString(), options.DataDir));
+        app.Lifetime.ApplicationStarted.Register(() => Log.Started(log, options.Listen.ToString(), options.DataDir, pki.CaFingerprint[..16]));
         app.Lifetime.ApplicationStopping.Register(() => Log.Stopping(log));
         await ProbeEngineAsync(app.Services.GetRequiredService<DockerEngine>(), log, cancellationToken);
 
         await app.RunAsync();
+        return 0;
+    }
+
+    // `cluster-leader rotate-key`: re-encrypts every stored secret under a new key.
+    public static int RotateKey(string dataDir)
+    {
+        using var state = LeaderState.Open(dataDir);
+        var (keyId, count) = KeyRotation.Rotate(state.Secrets, state.Database, $"rotate-key@{Environment.MachineName}");
+        Console.WriteLine($"re-encrypted {count} secret{(count == 1 ? "" : "s")} under new key {keyId}; old keys deleted");
         return 0;
     }
 
@@ -61,8 +124,8 @@ internal static partial class LeaderHost
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "cluster-leader listening on {Listen}, data in {DataDir}")]
-        public static partial void Started(ILogger logger, string listen, string dataDir);
+        [LoggerMessage(1, LogLevel.Information, "cluster-leader listening on {Listen} (TLS, CA {CaFingerprint}…), data in {DataDir}")]
+        public static partial void Started(ILogger logger, string listen, string dataDir, string caFingerprint);
 
         [LoggerMessage(2, LogLevel.Information, "cluster-leader stopping")]
         public static partial void Stopping(ILogger logger);

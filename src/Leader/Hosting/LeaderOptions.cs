@@ -14,6 +14,9 @@ public sealed record LeaderOptions
 
     public required Uri DockerHost { get; init; }
 
+    // How often agents heartbeat; a node missing 3 periods is down.
+    public TimeSpan HeartbeatPeriod { get; init; } = TimeSpan.FromSeconds(5);
+
     public static bool TryParseListen(string? value, out IPEndPoint? endpoint)
     {
         endpoint = null;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Cluster.Daemons.Tests;
+namespace Cluster.Testing;
 
 // One of the product's binaries, started from its build output exactly as install.sh will run it.
 public sealed class Daemon : IAsyncDisposable

@@ -1,0 +1,49 @@
+using System.Security.Cryptography.X509Certificates;
+using Cluster.Core.Security;
+using Cluster.Leader.Security;
+using Cluster.Leader.Storage;
+using Grpc.Core;
+
+namespace Cluster.Leader.Agents;
+
+// Who is calling a node-facing RPC: the client certificate (mutual TLS) must chain to the
+// leader's CA and be the one certificate currently recorded for that node. A removed node's
+// certificate, or an older one replaced by a re-join, is refused.
+public sealed class NodeAuthenticator(LeaderPki pki, NodeStore nodes)
+{
+    public NodeRecord Authenticate(ServerCallContext context, string role)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var certificate = context.GetHttpContext().Connection.ClientCertificate
+            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "no client certificate: join first with the join token (cluster.join.v1.Enrollment/Join)"));
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(pki.Ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (!chain.Build(certificate))
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "client certificate is not issued by this leader's CA; join this cluster with its join token"));
+        }
+
+        var nodeId = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+        var node = nodes.Get(nodeId);
+        var thumbprint = ClusterToken.FingerprintOf(certificate.RawData);
+        if (node is null || node.Revoked)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"node {nodeId} was removed from the cluster; join again with the join token"));
+        }
+
+        if (node.Role != role)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"node {nodeId} joined as {node.Role}, not {role}"));
+        }
+
+        if (!string.Equals(node.CertificateThumbprint, thumbprint, StringComparison.Ordinal))
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"this certificate of node {nodeId} was replaced by a newer join; use the newest or join again"));
+        }
+
+        return node;
+    }
+}

@@ -1,0 +1,69 @@
+using Cluster.Core.Docker;
+using Cluster.Leader.Api;
+using Cluster.Leader.Storage;
+
+namespace Cluster.Leader.Agents;
+
+// The nodes as admins see them: each joined agent, matched to the swarm's node list by swarm
+// node id, with its liveness from the session registry; swarm nodes without an agent are listed
+// too, as down, so a node that never got an agent is visible.
+public sealed class NodeService(NodeStore nodes, SessionRegistry sessions, DockerEngine engine)
+{
+    public sealed record View(string Id, string Hostname, string Role, string SwarmNodeId, string Status, long CredentialRevision, DateTime? LastSeen, string EngineVersion, string Architecture);
+
+    public async Task<IReadOnlyList<View>> ListAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<SwarmNode> swarm;
+        try
+        {
+            swarm = await engine.ListSwarmNodesAsync(cancellationToken);
+        }
+        catch (DockerOperationException)
+        {
+            swarm = []; // the agents' own reports still say what each node is
+        }
+
+        var views = new List<View>();
+        var agents = nodes.All().Where(n => n.Role == "agent" && !n.Revoked).ToList();
+        foreach (var node in agents)
+        {
+            var live = sessions.Find(node.Id);
+            var swarmNode = swarm.FirstOrDefault(s => s.Id == node.SwarmNodeId);
+            views.Add(new View(
+                node.Id,
+                live?.Hostname ?? node.Hostname,
+                swarmNode?.Role ?? node.SwarmRole,
+                node.SwarmNodeId,
+                sessions.IsReady(node.Id) ? "ready" : "down",
+                node.AckedRevision,
+                live is not null ? live.LastHeartbeat : node.LastSeen,
+                node.EngineVersion,
+                node.Architecture));
+        }
+
+        foreach (var orphan in swarm.Where(s => agents.All(a => a.SwarmNodeId != s.Id)))
+        {
+            views.Add(new View("", orphan.Hostname, orphan.Role, orphan.Id, "down", 0, null, "", orphan.Architecture));
+        }
+
+        return views.OrderBy(v => v.Hostname, StringComparer.Ordinal).ToList();
+    }
+
+    public void Remove(string idOrHostname, string actor)
+    {
+        var node = nodes.Revoke(idOrHostname, actor)
+            ?? throw new OperationException(OperationError.NotFound, $"no node '{idOrHostname}'; `clusterctl node list` shows ids and hostnames");
+        sessions.Find(node.Id)?.Close();
+    }
+
+    // Each node's latest own check of a credential, for `registry show`.
+    public IReadOnlyList<(string Node, NodeCheckRecord Check)> ChecksOf(string credentialId)
+    {
+        var byId = nodes.All().Where(n => !n.Revoked).ToDictionary(n => n.Id, StringComparer.Ordinal);
+        return nodes.ChecksOf(credentialId)
+            .Where(c => byId.ContainsKey(c.NodeId))
+            .Select(c => (sessions.Find(c.NodeId)?.Hostname ?? byId[c.NodeId].Hostname, c))
+            .OrderBy(x => x.Item1, StringComparer.Ordinal)
+            .ToList();
+    }
+}

@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using Cluster.Leader.Credentials;
+using Cluster.Leader.Hosting;
+using Cluster.Protos.Agent.V1;
+
+namespace Cluster.Leader.Agents;
+
+// The live agent sessions. Credential changes reach every session the moment they commit: each
+// session gets the increment from the revision it last received, or a full snapshot when its
+// chain does not line up. A node is ready while its session is open and its last heartbeat is
+// younger than 3 heartbeat periods.
+public sealed partial class SessionRegistry : IDisposable
+{
+    private readonly ConcurrentDictionary<string, AgentSession> _sessions = new(StringComparer.Ordinal);
+    private readonly CredentialService _credentials;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SessionRegistry> _log;
+
+    public SessionRegistry(CredentialService credentials, LeaderOptions options, TimeProvider time, ILogger<SessionRegistry> log)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        ArgumentNullException.ThrowIfNull(options);
+        _credentials = credentials;
+        _time = time;
+        _log = log;
+        HeartbeatPeriod = options.HeartbeatPeriod;
+        _credentials.Changed += OnCredentialChanged;
+    }
+
+    public TimeSpan HeartbeatPeriod { get; }
+
+    public TimeSpan DownAfter => HeartbeatPeriod * 3;
+
+    public IReadOnlyCollection<AgentSession> Live => [.. _sessions.Values];
+
+    public AgentSession? Find(string nodeId) => _sessions.TryGetValue(nodeId, out var s) ? s : null;
+
+    public bool IsReady(string nodeId) =>
+        _sessions.TryGetValue(nodeId, out var s) && _time.GetUtcNow().UtcDateTime - s.LastHeartbeat < DownAfter;
+
+    // Registers a new session for the node, ending any older one.
+    public void Open(AgentSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        AgentSession? previous = null;
+        _sessions.AddOrUpdate(session.NodeId, session, (_, old) =>
+        {
+            previous = old;
+            return session;
+        });
+        if (previous is not null)
+        {
+            Log.Replaced(_log, session.NodeId, previous.Id);
+            previous.Replace();
+        }
+
+        Log.Opened(_log, session.NodeId, session.Hostname, session.Id);
+    }
+
+    public void Close(AgentSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        _sessions.TryRemove(new KeyValuePair<string, AgentSession>(session.NodeId, session));
+        session.Close();
+        Log.Closed(_log, session.NodeId, session.Id);
+    }
+
+    // Sends the complete current state. Used at session start and when the agent asks to re-sync.
+    public void SendFull(AgentSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        lock (session.Sync)
+        {
+            SendFullLocked(session);
+        }
+    }
+
+    // Asks every connected agent to check these credentials (all when none given) through its
+    // own engine now; the reports arrive as CredentialCheck messages.
+    public void RequestChecks(params string[] credentialIds)
+    {
+        var order = new CheckCredentialsOrder();
+        order.CredentialIds.AddRange(credentialIds);
+        foreach (var session in _sessions.Values)
+        {
+            session.Send(new LeaderMessage { CheckCredentials = order });
+        }
+    }
+
+    public void Dispose() => _credentials.Changed -= OnCredentialChanged;
+
+    private void OnCredentialChanged(CredentialChange change)
+    {
+        foreach (var session in _sessions.Values)
+        {
+            lock (session.Sync)
+            {
+                if (change.Revision <= session.LastSentRevision)
+                {
+                    continue; // already part of what this session was sent
+                }
+
+                if (session.LastSentRevision != change.Revision - 1)
+                {
+                    SendFullLocked(session);
+                    continue;
+                }
+
+                Assignment? item = null;
+                if (change.Removed)
+                {
+                    item = Assignments.Remove(change.CredentialId);
+                }
+                else if (_credentials.PullCredential(change.CredentialId) is { } current)
+                {
+                    item = Assignments.Update(current.Credential, current.Secret);
+                }
+
+                // A push-only credential changes the revision but nothing the agent holds: the
+                // empty increment keeps the agent's acknowledged revision in step.
+                session.Send(new LeaderMessage { Assignments = Assignments.Incremental(session.LastSentRevision, change.Revision, item) });
+                session.LastSentRevision = change.Revision;
+            }
+        }
+    }
+
+    private void SendFullLocked(AgentSession session)
+    {
+        var (revision, credentials) = _credentials.PullSnapshot();
+        session.Send(new LeaderMessage { Assignments = Assignments.Full(revision, credentials) });
+        session.LastSentRevision = revision;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(600, LogLevel.Information, "session {SessionId} opened for node {NodeId} ({Hostname})")]
+        public static partial void Opened(ILogger logger, string nodeId, string hostname, string sessionId);
+
+        [LoggerMessage(601, LogLevel.Information, "session {SessionId} of node {NodeId} closed")]
+        public static partial void Closed(ILogger logger, string nodeId, string sessionId);
+
+        [LoggerMessage(602, LogLevel.Information, "node {NodeId} opened a new session; ending {SessionId}")]
+        public static partial void Replaced(ILogger logger, string nodeId, string sessionId);
+    }
+}

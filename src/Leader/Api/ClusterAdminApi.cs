@@ -1,0 +1,34 @@
+using Cluster.Leader.ClusterConfig;
+using Cluster.Protos.Admin.V1;
+using Grpc.Core;
+
+namespace Cluster.Leader.Api;
+
+// cluster.admin.v1.ClusterAdmin over ClusterService.
+public sealed class ClusterAdminApi(ClusterService cluster) : ClusterAdmin.ClusterAdminBase
+{
+    public override async Task<ClusterInfo> GetCluster(GetClusterRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return ToProto(await cluster.GetAsync(context.CancellationToken));
+    }
+
+    public override async Task<ClusterInfo> SetBuildRegistry(SetBuildRegistryRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        return ToProto(await cluster.SetBuildRegistryAsync(request.Name, request.Namespace, AdminAuthInterceptor.ActorOf(context), context.CancellationToken));
+    }
+
+    public override Task<RotateJoinTokenResponse> RotateJoinToken(RotateJoinTokenRequest request, ServerCallContext context) =>
+        Task.FromResult(new RotateJoinTokenResponse { JoinToken = cluster.RotateJoinToken(AdminAuthInterceptor.ActorOf(context)) });
+
+    private static ClusterInfo ToProto(ClusterService.Info info) => new()
+    {
+        Nodes = (uint)info.Nodes,
+        Workers = (uint)info.Workers,
+        BuildRegistry = info.BuildRegistry ?? "",
+        BuildNamespace = info.BuildNamespace ?? "",
+        Mode = info.Mode,
+    };
+}

@@ -1,0 +1,24 @@
+namespace Cluster.Leader.Api;
+
+// A refused operation. The message is shown to the admin as is: it names what failed, where,
+// and what to do, and never contains a secret. Thrown before anything is changed.
+public sealed class OperationException : Exception
+{
+    public OperationException(OperationError error, string message)
+        : base(message) => Error = error;
+
+    public OperationException()
+        : this(OperationError.FailedPrecondition, "operation refused")
+    {
+    }
+
+    public OperationException(string message)
+        : this(OperationError.FailedPrecondition, message)
+    {
+    }
+
+    public OperationException(string message, Exception innerException)
+        : base(message, innerException) => Error = OperationError.FailedPrecondition;
+
+    public OperationError Error { get; }
+}

@@ -1,0 +1,13 @@
+namespace Cluster.Leader.Credentials;
+
+// A credential as the admin API shows it: everything but the secret.
+public sealed record CredentialView(
+    string Id,
+    string Name,
+    string Provider,
+    string Url,
+    string Username,
+    bool Insecure,
+    bool PushOnly,
+    long Revision,
+    DateTime? VerifiedAt);

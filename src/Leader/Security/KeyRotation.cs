@@ -1,0 +1,32 @@
+using Cluster.Leader.Storage;
+
+namespace Cluster.Leader.Security;
+
+// Re-encrypts every stored secret under a new key, then deletes the old keys. Crash-safe: the
+// new key is on disk before the database changes, the re-encryption is one transaction, and
+// old keys are deleted only after it committed, so at every instant each secret has its key.
+public static class KeyRotation
+{
+    public static (string NewKeyId, int Resealed) Rotate(SecretBox secrets, LeaderDatabase database, string actor)
+    {
+        ArgumentNullException.ThrowIfNull(secrets);
+        ArgumentNullException.ThrowIfNull(database);
+        var newKey = secrets.AddNewKey();
+        var count = database.Write(d =>
+        {
+            var n = 0;
+            foreach (var record in d.Credentials.FindAll().ToList())
+            {
+                var plain = secrets.Open(record.SealedSecret, record.Id);
+                record.SealedSecret = secrets.Seal(plain, record.Id);
+                d.Credentials.Update(record);
+                n++;
+            }
+
+            d.Audit.Insert(new AuditRecord { At = DateTime.UtcNow, Actor = actor, Action = "key.rotate", Target = newKey, Details = $"{n} secrets re-encrypted" });
+            return n;
+        });
+        secrets.RemoveKeysExceptCurrent();
+        return (newKey, count);
+    }
+}

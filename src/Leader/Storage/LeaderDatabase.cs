@@ -1,0 +1,77 @@
+using LiteDB;
+
+namespace Cluster.Leader.Storage;
+
+// The leader's LiteDB file (DIR/cluster.db). All writes go through Write(), which runs one
+// transaction under one lock: a change and its revision bump and audit entry commit together
+// or not at all, so a failure or crash never leaves a half-saved record.
+public sealed class LeaderDatabase : IDisposable
+{
+    public const string CredentialRevision = "credential-revision";
+
+    private readonly LiteDatabase _db;
+    private readonly Lock _lock = new();
+
+    public LeaderDatabase(string path)
+    {
+        _db = new LiteDatabase(new ConnectionString { Filename = path, Connection = ConnectionType.Direct });
+        Credentials.EnsureIndex(c => c.Name, unique: true);
+        Audit.EnsureIndex(a => a.At);
+        Nodes.EnsureIndex(n => n.MachineId);
+        NodeChecks.EnsureIndex(c => c.CredentialId);
+    }
+
+    public ILiteCollection<CredentialRecord> Credentials => _db.GetCollection<CredentialRecord>("credentials");
+
+    public ILiteCollection<AuditRecord> Audit => _db.GetCollection<AuditRecord>("audit");
+
+    public ILiteCollection<NodeRecord> Nodes => _db.GetCollection<NodeRecord>("nodes");
+
+    public ILiteCollection<NodeCheckRecord> NodeChecks => _db.GetCollection<NodeCheckRecord>("node_checks");
+
+    public ILiteCollection<SettingsRecord> Settings => _db.GetCollection<SettingsRecord>("settings");
+
+    private ILiteCollection<CounterRecord> Counters => _db.GetCollection<CounterRecord>("counters");
+
+    public T Read<T>(Func<LeaderDatabase, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        lock (_lock)
+        {
+            return read(this);
+        }
+    }
+
+    public T Write<T>(Func<LeaderDatabase, T> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_lock)
+        {
+            _db.BeginTrans();
+            try
+            {
+                var result = change(this);
+                _db.Commit();
+                return result;
+            }
+            catch
+            {
+                _db.Rollback();
+                throw;
+            }
+        }
+    }
+
+    // Inside Write only: the next value of a cluster-wide counter.
+    public long Next(string counter)
+    {
+        var record = Counters.FindById(counter) ?? new CounterRecord { Id = counter };
+        record.Value++;
+        Counters.Upsert(record);
+        return record.Value;
+    }
+
+    public long Current(string counter) => Counters.FindById(counter)?.Value ?? 0;
+
+    public void Dispose() => _db.Dispose();
+}
