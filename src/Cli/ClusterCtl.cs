@@ -32,6 +32,11 @@ public static class ClusterCtl
         root.Subcommands.Add(RegistryCommands.Build(stdout, stderr, stdin));
         root.Subcommands.Add(ClusterCommands.Build(stdout, stderr));
         root.Subcommands.Add(NodeCommands.Build(stdout, stderr));
+        root.Subcommands.Add(AppCommands.Build(stdout, stderr));
+        foreach (var command in DeployCommands.Build(stdout, stderr))
+        {
+            root.Subcommands.Add(command);
+        }
         return root;
     }
 }

@@ -24,9 +24,19 @@ var heartbeat = new Option<double>("--heartbeat-period")
     Validators = { r => { if (r.GetValueOrDefault<double>() is < 0.2 or > 300) { r.AddError("--heartbeat-period must be between 0.2 and 300 seconds"); } } },
 };
 
+var prePullDeadline = new Option<double>("--pre-pull-deadline")
+{
+    Description = "Seconds every node has to pre-pull a deployment's image (default 300)",
+    DefaultValueFactory = _ => 300,
+};
+var convergeDeadline = new Option<double>("--converge-deadline")
+{
+    Description = "Seconds swarm has to run every task on the new digest before the leader rolls back (default 180)",
+    DefaultValueFactory = _ => 180,
+};
 var root = new RootCommand("cluster-leader: stores registry credentials, nodes, apps and deployments, serves the admin API, and orchestrates deployments through the local swarm manager.")
 {
-    dataDir, listen, advertise, dockerHost, heartbeat,
+    dataDir, listen, advertise, dockerHost, heartbeat, prePullDeadline, convergeDeadline,
 };
 listen.Validators.Add(result =>
 {
@@ -47,6 +57,11 @@ root.SetAction((parse, cancellationToken) =>
         Advertise = parse.GetValue(advertise),
         DockerHost = parse.GetValue(dockerHost)!,
         HeartbeatPeriod = TimeSpan.FromSeconds(parse.GetValue(heartbeat)),
+        Deployments = new()
+        {
+            PrePullDeadline = TimeSpan.FromSeconds(parse.GetValue(prePullDeadline)),
+            ConvergeDeadline = TimeSpan.FromSeconds(parse.GetValue(convergeDeadline)),
+        },
     };
     return LeaderHost.RunAsync(options, cancellationToken);
 });

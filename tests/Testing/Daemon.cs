@@ -44,9 +44,16 @@ public sealed class Daemon : IAsyncDisposable
         return File.Exists(path) ? path : throw new FileNotFoundException($"{binary} not built", path);
     }
 
-    public static Daemon Start(string project, string binary, params string[] args)
+    public static Daemon Start(string project, string binary, params string[] args) => StartCommand(PathOf(project, binary), args);
+
+    // Runs the binary inside a lab node's network namespace, as if on that node. nsenter execs
+    // the binary, so the pid (and its signals) are the daemon's own.
+    public static Daemon StartInNetns(string netns, string project, string binary, params string[] args) =>
+        StartCommand("nsenter", [$"--net=/var/run/netns/{netns}", "--", PathOf(project, binary), .. args]);
+
+    public static Daemon StartCommand(string file, params string[] args)
     {
-        var info = new ProcessStartInfo(PathOf(project, binary))
+        var info = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

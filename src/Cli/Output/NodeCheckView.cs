@@ -1,4 +1,4 @@
 namespace Cluster.Cli.Output;
 
-// INTERFACE.md: {"node","status","error","checkedAt"}.
-internal sealed record NodeCheckView(string Node, string Status, string? Error, DateTimeOffset? CheckedAt);
+// INTERFACE.md: {"node","status","error","checkedAt"}; revision: the credential revision checked.
+internal sealed record NodeCheckView(string Node, string Status, string? Error, DateTimeOffset? CheckedAt, ulong Revision);

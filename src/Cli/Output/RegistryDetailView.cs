@@ -7,5 +7,5 @@ internal sealed record RegistryDetailView(string Name, string Provider, string U
 {
     public static RegistryDetailView From(Registry r) =>
         new(r.Name, r.Provider, r.Url, r.Username, r.VerifiedAt?.ToDateTimeOffset(), r.Revision, r.Insecure,
-            r.Nodes.Select(n => new NodeCheckView(n.Node, n.Status, string.IsNullOrEmpty(n.Error) ? null : n.Error, n.CheckedAt?.ToDateTimeOffset())).ToList());
+            r.Nodes.Select(n => new NodeCheckView(n.Node, n.Status, string.IsNullOrEmpty(n.Error) ? null : n.Error, n.CheckedAt?.ToDateTimeOffset(), n.Revision)).ToList());
 }

@@ -54,7 +54,11 @@ public sealed class DockerEngine : IDisposable
             n.Status?.State ?? "",
             n.Spec?.Availability ?? "",
             NormalizeArchitecture(n.Description?.Platform?.Architecture),
-            n.Status?.Addr ?? "")).ToList();
+            n.Status?.Addr ?? "")
+        {
+            Os = n.Description?.Platform?.OS ?? "linux",
+            Labels = n.Spec?.Labels is { } labels ? new Dictionary<string, string>(labels) : new Dictionary<string, string>(),
+        }).ToList();
     }
 
     // Builds the context and returns the image id. A failing step arrives only in the stream.

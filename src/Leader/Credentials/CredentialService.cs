@@ -18,7 +18,7 @@ public sealed partial class CredentialService(
     RegistryClient registry,
     ClusterSettings settings,
     TimeProvider time,
-    ILogger<CredentialService> log)
+    ILogger<CredentialService> log) : IDisposable
 {
     // Registry tokens in the wild (ECR, GCP JSON keys, Azure) stay well under this.
     public const int MaxSecretBytes = 16 * 1024;
@@ -268,6 +268,8 @@ public sealed partial class CredentialService(
 
         return check;
     }
+
+    public void Dispose() => _changes.Dispose();
 
     internal static string HostOf(string url)
     {

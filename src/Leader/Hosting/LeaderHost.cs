@@ -4,6 +4,8 @@ using Cluster.Core.Registry;
 using Cluster.Hosting;
 using Cluster.Leader.Agents;
 using Cluster.Leader.Api;
+using Cluster.Leader.Apps;
+using Cluster.Leader.Deployments;
 using Cluster.Leader.ClusterConfig;
 using Cluster.Leader.Credentials;
 using Cluster.Leader.Security;
@@ -46,6 +48,9 @@ internal static partial class LeaderHost
         builder.Services.AddSingleton<SessionRegistry>();
         builder.Services.AddSingleton<PrePullReports>();
         builder.Services.AddSingleton<NodeService>();
+        builder.Services.AddSingleton<AppService>();
+        builder.Services.AddSingleton(options.Deployments);
+        builder.Services.AddSingleton<DeploymentOrchestrator>();
         builder.Services.AddSingleton<AdminAuthInterceptor>();
         builder.Services.AddGrpc(grpc =>
         {
@@ -77,6 +82,8 @@ internal static partial class LeaderHost
         app.MapGrpcService<NodesApi>();
         app.MapGrpcService<EnrollmentApi>();
         app.MapGrpcService<DispatcherApi>();
+        app.MapGrpcService<AppsApi>();
+        app.MapGrpcService<DeploymentsApi>();
         // Created now, not at the first session, so credential changes are tracked from the start.
         app.Services.GetRequiredService<SessionRegistry>();
 
@@ -84,6 +91,9 @@ internal static partial class LeaderHost
         app.Lifetime.ApplicationStarted.Register(() => Log.Started(log, options.Listen.ToString(), options.DataDir, pki.CaFingerprint[..16]));
         app.Lifetime.ApplicationStopping.Register(() => Log.Stopping(log));
         await ProbeEngineAsync(app.Services.GetRequiredService<DockerEngine>(), log, cancellationToken);
+        // Apps register which credentials they use; deployments cut short by a restart are closed.
+        app.Services.GetRequiredService<AppService>();
+        await app.Services.GetRequiredService<DeploymentOrchestrator>().RecoverInterruptedAsync(cancellationToken);
 
         await app.RunAsync();
         return 0;

@@ -17,6 +17,8 @@ public sealed record LeaderOptions
     // How often agents heartbeat; a node missing 3 periods is down.
     public TimeSpan HeartbeatPeriod { get; init; } = TimeSpan.FromSeconds(5);
 
+    public Cluster.Leader.Deployments.DeploymentOptions Deployments { get; init; } = new();
+
     public static bool TryParseListen(string? value, out IPEndPoint? endpoint)
     {
         endpoint = null;

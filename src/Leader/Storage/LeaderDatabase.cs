@@ -19,6 +19,8 @@ public sealed class LeaderDatabase : IDisposable
         Audit.EnsureIndex(a => a.At);
         Nodes.EnsureIndex(n => n.MachineId);
         NodeChecks.EnsureIndex(c => c.CredentialId);
+        Apps.EnsureIndex(a => a.Name, unique: true);
+        Deployments.EnsureIndex(d => d.AppId);
     }
 
     public ILiteCollection<CredentialRecord> Credentials => _db.GetCollection<CredentialRecord>("credentials");
@@ -28,6 +30,10 @@ public sealed class LeaderDatabase : IDisposable
     public ILiteCollection<NodeRecord> Nodes => _db.GetCollection<NodeRecord>("nodes");
 
     public ILiteCollection<NodeCheckRecord> NodeChecks => _db.GetCollection<NodeCheckRecord>("node_checks");
+
+    public ILiteCollection<AppRecord> Apps => _db.GetCollection<AppRecord>("apps");
+
+    public ILiteCollection<DeploymentRecord> Deployments => _db.GetCollection<DeploymentRecord>("deployments");
 
     public ILiteCollection<SettingsRecord> Settings => _db.GetCollection<SettingsRecord>("settings");
 

@@ -1,0 +1,162 @@
+using System.CommandLine;
+using Cluster.Cli.Connection;
+using Cluster.Cli.Output;
+using Cluster.Protos.Admin.V1;
+
+namespace Cluster.Cli.Commands;
+
+// `clusterctl app create|list|show|set|remove`.
+internal static class AppCommands
+{
+    public static Command Build(TextWriter stdout, TextWriter stderr)
+    {
+        var app = new Command("app", "Apps: what runs on the cluster");
+        app.Subcommands.Add(Create(stdout, stderr));
+        app.Subcommands.Add(List(stdout, stderr));
+        app.Subcommands.Add(Show(stdout, stderr));
+        app.Subcommands.Add(Set(stdout, stderr));
+        app.Subcommands.Add(Remove(stdout, stderr));
+        return app;
+    }
+
+    private static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var name = new Argument<string>("NAME") { Description = "App name (names its swarm service)" };
+        var image = new Option<string?>("--image") { Description = "Image REF to deploy, e.g. ghcr.io/acme/web:1.0.6 (tag defaults to latest)" };
+        var git = new Option<string?>("--git") { Description = "Git URL to build from" };
+        var gitRef = new Option<string?>("--ref") { Description = "Git branch, tag or commit" };
+        var dockerfile = new Option<string?>("--dockerfile") { Description = "Dockerfile path in the repository" };
+        var registry = new Option<string?>("--registry") { Description = "Registry credential to pull with (default: the most specific stored match, else anonymous)" };
+        var replicas = new Option<int>("--replicas") { Description = "Number of tasks", DefaultValueFactory = _ => 1 };
+        var constraint = new Option<string[]>("--constraint") { Description = "Placement constraint, e.g. node.role==worker (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var env = new Option<string[]>("--env") { Description = "Environment variable K=V (repeatable)" };
+        var publish = new Option<string[]>("--publish") { Description = "Published port PUB:TARGET (repeatable)" };
+        var autoSync = new Option<bool>("--auto-sync") { Description = "Redeploy when the tag's digest changes in the registry" };
+        var command = new Command("create", "Create an app from a registry image or a Git repository") { name, image, git, gitRef, dockerfile, registry, replicas, constraint, env, publish, autoSync };
+        command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
+        {
+            var request = new CreateAppRequest
+            {
+                Name = parse.GetValue(name)!,
+                Image = parse.GetValue(image) ?? "",
+                GitUrl = parse.GetValue(git) ?? "",
+                GitRef = parse.GetValue(gitRef) ?? "",
+                Dockerfile = parse.GetValue(dockerfile) ?? "",
+                Registry = parse.GetValue(registry) ?? "",
+                Replicas = (uint)Math.Max(0, parse.GetValue(replicas)),
+                AutoSync = parse.GetValue(autoSync),
+            };
+            request.Constraints.AddRange(parse.GetValue(constraint) ?? []);
+            request.Publish.AddRange(parse.GetValue(publish) ?? []);
+            foreach (var kv in parse.GetValue(env) ?? [])
+            {
+                var eq = kv.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0)
+                {
+                    throw new CliException($"--env '{kv}' is not K=V");
+                }
+
+                request.Env[kv[..eq]] = kv[(eq + 1)..];
+            }
+
+            var created = await new Apps.AppsClient(leader.Channel).CreateAppAsync(request, leader.Call());
+            await stdout.WriteLineAsync($"app {created.Name} created ({created.Image}:{created.Tag}); deploy it with `clusterctl deploy {created.Name}`");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command List(TextWriter stdout, TextWriter stderr)
+    {
+        var output = GlobalOptions.Output();
+        var command = new Command("list", "List apps") { output };
+        command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
+        {
+            var response = await new Apps.AppsClient(leader.Channel).ListAppsAsync(new ListAppsRequest(), leader.Call());
+            var views = response.Apps.Select(AppView.From).ToList();
+            if (parse.GetValue(output) == OutputFormat.Json)
+            {
+                Json.Write(stdout, views);
+                return 0;
+            }
+
+            Table.Write(stdout, ["NAME", "IMAGE", "TAG", "DIGEST", "REPLICAS", "AUTO-SYNC"],
+                views.Select(v => new[] { v.Name, v.Image, v.Tag, v.Digest is null ? "(not deployed)" : v.Digest[..Math.Min(19, v.Digest.Length)], v.Replicas.ToString(System.Globalization.CultureInfo.InvariantCulture), v.AutoSync ? "on" : "off" }));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Show(TextWriter stdout, TextWriter stderr)
+    {
+        var name = new Argument<string>("NAME");
+        var output = GlobalOptions.Output();
+        var command = new Command("show", "Show an app") { name, output };
+        command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
+        {
+            var app = AppView.From(await new Apps.AppsClient(leader.Channel).GetAppAsync(new GetAppRequest { Name = parse.GetValue(name)! }, leader.Call()));
+            if (parse.GetValue(output) == OutputFormat.Json)
+            {
+                Json.Write(stdout, app);
+                return 0;
+            }
+
+            await stdout.WriteLineAsync($"name:        {app.Name}");
+            await stdout.WriteLineAsync($"image:       {app.Image}:{app.Tag}");
+            await stdout.WriteLineAsync($"digest:      {app.Digest ?? "(not deployed)"}");
+            await stdout.WriteLineAsync($"registry:    {app.Registry ?? "(keyring match or anonymous)"}");
+            await stdout.WriteLineAsync($"replicas:    {app.Replicas}");
+            await stdout.WriteLineAsync($"constraints: {(app.Constraints.Count == 0 ? "(none)" : string.Join(", ", app.Constraints))}");
+            await stdout.WriteLineAsync($"auto-sync:   {(app.AutoSync ? "on" : "off")}");
+            await stdout.WriteLineAsync($"last deploy: {app.LastDeployment ?? "(none)"}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Set(TextWriter stdout, TextWriter stderr)
+    {
+        var name = new Argument<string>("NAME");
+        var tag = new Option<string?>("--tag") { Description = "Tag the next `deploy` uses" };
+        var autoSync = new Option<string?>("--auto-sync") { Description = "on or off" };
+        autoSync.AcceptOnlyFromAmong("on", "off");
+        var replicas = new Option<int?>("--replicas") { Description = "Number of tasks (applied at the next deployment)" };
+        var command = new Command("set", "Change an app's tag, auto-sync or replicas") { name, tag, autoSync, replicas };
+        command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
+        {
+            var request = new UpdateAppRequest { Name = parse.GetValue(name)! };
+            if (parse.GetValue(tag) is { } t)
+            {
+                request.Tag = t;
+            }
+
+            if (parse.GetValue(autoSync) is { } a)
+            {
+                request.AutoSync = a == "on";
+            }
+
+            if (parse.GetValue(replicas) is { } r)
+            {
+                request.Replicas = (uint)Math.Max(0, r);
+            }
+
+            var app = await new Apps.AppsClient(leader.Channel).UpdateAppAsync(request, leader.Call());
+            await stdout.WriteLineAsync($"app {app.Name}: tag {app.Tag}, replicas {app.Replicas}, auto-sync {(app.AutoSync ? "on" : "off")}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Remove(TextWriter stdout, TextWriter stderr)
+    {
+        var name = new Argument<string>("NAME");
+        var command = new Command("remove", "Remove an app and its swarm service") { name };
+        command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
+        {
+            await new Apps.AppsClient(leader.Channel).RemoveAppAsync(new RemoveAppRequest { Name = parse.GetValue(name)! }, leader.Call(TimeSpan.FromSeconds(60)));
+            await stdout.WriteLineAsync($"app {parse.GetValue(name)} and its service removed");
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,159 @@
+using System.CommandLine;
+using Cluster.Cli.Connection;
+using Cluster.Cli.Output;
+using Cluster.Protos.Admin.V1;
+using Grpc.Core;
+
+namespace Cluster.Cli.Commands;
+
+// `clusterctl deploy NAME [--tag TAG]` and `clusterctl deployment list|show`. deploy waits for
+// the outcome and exits 0 only on success; it prints each step as it happens, with per-node
+// pull progress when the output is a terminal.
+internal static class DeployCommands
+{
+    private static readonly TimeSpan DeployDeadline = TimeSpan.FromMinutes(30);
+
+    public static IEnumerable<Command> Build(TextWriter stdout, TextWriter stderr)
+    {
+        yield return Deploy(stdout, stderr);
+        yield return Deployment(stdout, stderr);
+    }
+
+    private static Command Deploy(TextWriter stdout, TextWriter stderr)
+    {
+        var name = new Argument<string>("NAME") { Description = "App to deploy" };
+        var tag = new Option<string?>("--tag") { Description = "Deploy this tag instead of the app's current one" };
+        var output = GlobalOptions.Output();
+        var command = new Command("deploy", "Deploy an app: resolve the tag, pre-pull on every node, update, confirm (rolls back on failure)") { name, tag, output };
+        command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
+        {
+            var json = parse.GetValue(output) == OutputFormat.Json;
+            var terminal = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
+            var lastPercent = new Dictionary<string, int>(StringComparer.Ordinal);
+            using var call = new Deployments.DeploymentsClient(leader.Channel).Deploy(
+                new DeployRequest { App = parse.GetValue(name)!, Tag = parse.GetValue(tag) ?? "" }, leader.Call(DeployDeadline));
+            Deployment? finished = null;
+            await foreach (var e in call.ResponseStream.ReadAllAsync())
+            {
+                switch (e.KindCase)
+                {
+                    case DeployEvent.KindOneofCase.Log when !json:
+                        await stdout.WriteLineAsync(e.Log);
+                        break;
+                    case DeployEvent.KindOneofCase.Node when !json:
+                        await WriteNodeAsync(stdout, e.Node, terminal, lastPercent);
+                        break;
+                    case DeployEvent.KindOneofCase.Finished:
+                        finished = e.Finished;
+                        break;
+                    default:
+                        break;
+                }
+            }
+
+            if (finished is null)
+            {
+                throw new CliException("the leader ended the deployment stream without a result; see `clusterctl deployment list` for its outcome");
+            }
+
+            if (json)
+            {
+                Json.Write(stdout, DeploymentView.From(finished));
+            }
+            else
+            {
+                await stdout.WriteLineAsync($"deployment {finished.Id}: {finished.Status}{(string.IsNullOrEmpty(finished.Digest) ? "" : " " + finished.Digest)}");
+            }
+
+            if (finished.Status != "succeeded")
+            {
+                await stderr.WriteLineAsync($"clusterctl: deployment {finished.Id} {finished.Status}: {finished.Error}");
+                return 1;
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static async Task WriteNodeAsync(TextWriter stdout, NodeStep step, bool terminal, Dictionary<string, int> lastPercent)
+    {
+        if (step.BytesTotal > 0)
+        {
+            // Progress: on a terminal every 10 %, otherwise not at all (plain logs stay short).
+            var percent = (int)(step.BytesDone * 100 / step.BytesTotal);
+            var key = step.Node + "/" + step.Step;
+            if (!terminal || (lastPercent.TryGetValue(key, out var last) && percent - last < 10 && percent < 100))
+            {
+                return;
+            }
+
+            lastPercent[key] = percent;
+            await stdout.WriteLineAsync($"  {step.Node}: {step.Step} {Bar(percent)} {percent,3}% of {step.BytesTotal / 1048576.0:0.0} MB");
+            return;
+        }
+
+        await stdout.WriteLineAsync($"  {step.Node}: {step.Step} {step.Status}{(string.IsNullOrEmpty(step.Error) ? "" : ": " + step.Error)}");
+    }
+
+    private static string Bar(int percent) => "[" + new string('#', percent / 5).PadRight(20, '.') + "]";
+
+    private static Command Deployment(TextWriter stdout, TextWriter stderr)
+    {
+        var deployment = new Command("deployment", "Past and running deployments");
+
+        var app = new Argument<string>("NAME") { Description = "App" };
+        var listOutput = GlobalOptions.Output();
+        var list = new Command("list", "An app's deployments, newest first") { app, listOutput };
+        list.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
+        {
+            var response = await new Deployments.DeploymentsClient(leader.Channel).ListDeploymentsAsync(new ListDeploymentsRequest { App = parse.GetValue(app)! }, leader.Call());
+            var views = response.Deployments.Select(DeploymentView.From).ToList();
+            if (parse.GetValue(listOutput) == OutputFormat.Json)
+            {
+                Json.Write(stdout, views);
+                return 0;
+            }
+
+            Table.Write(stdout, ["ID", "STATUS", "IMAGE", "DIGEST", "STARTED"],
+                views.Select(v => new[] { v.Id, v.Status, v.Image, v.Digest is null ? "-" : v.Digest[..Math.Min(19, v.Digest.Length)], v.StartedAt?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "" }));
+            return 0;
+        }));
+        deployment.Subcommands.Add(list);
+
+        var id = new Argument<string>("ID") { Description = "Deployment id" };
+        var showOutput = GlobalOptions.Output();
+        var show = new Command("show", "One deployment: steps, per-node results, log") { id, showOutput };
+        show.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
+        {
+            var view = DeploymentView.From(await new Deployments.DeploymentsClient(leader.Channel).GetDeploymentAsync(new GetDeploymentRequest { Id = parse.GetValue(id)! }, leader.Call()));
+            if (parse.GetValue(showOutput) == OutputFormat.Json)
+            {
+                Json.Write(stdout, view);
+                return 0;
+            }
+
+            await stdout.WriteLineAsync($"deployment {view.Id} of {view.App}: {view.Status}");
+            await stdout.WriteLineAsync($"image:  {view.Image}{(view.Digest is null ? "" : "@" + view.Digest)}");
+            if (view.Error is not null)
+            {
+                await stdout.WriteLineAsync($"error:  {view.Error}");
+            }
+
+            foreach (var node in view.Nodes)
+            {
+                await stdout.WriteLineAsync($"  {node.Node}: {node.Step} {node.Status}{(node.Error is null ? "" : ": " + node.Error)}");
+            }
+
+            await stdout.WriteLineAsync("log:");
+            foreach (var line in view.Log)
+            {
+                await stdout.WriteLineAsync("  " + line);
+            }
+
+            return 0;
+        }));
+        deployment.Subcommands.Add(show);
+        return deployment;
+    }
+}

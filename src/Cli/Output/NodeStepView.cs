@@ -1,0 +1,3 @@
+namespace Cluster.Cli.Output;
+
+internal sealed record NodeStepView(string Node, string Step, string Status, string? Error);

@@ -1,0 +1,84 @@
+using Cluster.Leader.Apps;
+using Cluster.Leader.Storage;
+using Cluster.Protos.Admin.V1;
+using Grpc.Core;
+
+namespace Cluster.Leader.Api;
+
+// cluster.admin.v1.Apps over AppService.
+public sealed class AppsApi(AppService apps) : Protos.Admin.V1.Apps.AppsBase
+{
+    public override Task<App> CreateApp(CreateAppRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var created = apps.Create(new AppSpec(
+            request.Name,
+            request.Image,
+            request.Registry,
+            (int)request.Replicas,
+            [.. request.Constraints],
+            request.Env.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
+            [.. request.Publish],
+            request.AutoSync,
+            request.GitUrl,
+            request.GitRef,
+            request.Dockerfile), AdminAuthInterceptor.ActorOf(context));
+        return Task.FromResult(ToProto(created));
+    }
+
+    public override Task<ListAppsResponse> ListApps(ListAppsRequest request, ServerCallContext context)
+    {
+        var response = new ListAppsResponse();
+        response.Apps.AddRange(apps.List().Select(ToProto));
+        return Task.FromResult(response);
+    }
+
+    public override Task<App> GetApp(GetAppRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Task.FromResult(ToProto(apps.Get(request.Name)));
+    }
+
+    public override Task<App> UpdateApp(UpdateAppRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var updated = apps.Update(request.Name, request.HasTag ? request.Tag : null, request.HasAutoSync ? request.AutoSync : null, request.HasReplicas ? (int)request.Replicas : null, AdminAuthInterceptor.ActorOf(context));
+        return Task.FromResult(ToProto(updated));
+    }
+
+    public override async Task<RemoveAppResponse> RemoveApp(RemoveAppRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        await apps.RemoveAsync(request.Name, AdminAuthInterceptor.ActorOf(context), context.CancellationToken);
+        return new RemoveAppResponse();
+    }
+
+    public static App ToProto(AppRecord a)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        var app = new App
+        {
+            Name = a.Name,
+            Source = a.Source,
+            Image = a.Image,
+            Tag = a.Tag,
+            Digest = a.Digest,
+            AutoSync = a.AutoSync,
+            Replicas = (uint)a.Replicas,
+            LastDeployment = a.LastDeployment,
+            Registry = a.Registry,
+            GitUrl = a.GitUrl,
+            GitRef = a.GitRef,
+            Dockerfile = a.Dockerfile,
+        };
+        app.Constraints.AddRange(a.Constraints);
+        app.Publish.AddRange(a.Publish);
+        foreach (var (k, v) in a.Env)
+        {
+            app.Env[k] = v;
+        }
+
+        return app;
+    }
+}

@@ -1,0 +1,36 @@
+using Cluster.Leader.Deployments;
+using Cluster.Protos.Admin.V1;
+using Grpc.Core;
+
+namespace Cluster.Leader.Api;
+
+// cluster.admin.v1.Deployments over DeploymentOrchestrator. Deploy streams the deployment's
+// events; the deployment itself belongs to the leader and goes on if the caller disconnects.
+public sealed class DeploymentsApi(DeploymentOrchestrator deployments) : Protos.Admin.V1.Deployments.DeploymentsBase
+{
+    public override async Task Deploy(DeployRequest request, IServerStreamWriter<DeployEvent> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        var (_, events, _) = deployments.Start(request.App, request.Tag, AdminAuthInterceptor.ActorOf(context));
+        await foreach (var e in events.ReadAllAsync(context.CancellationToken))
+        {
+            await responseStream.WriteAsync(e, context.CancellationToken);
+        }
+    }
+
+    public override Task<ListDeploymentsResponse> ListDeployments(ListDeploymentsRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var response = new ListDeploymentsResponse();
+        response.Deployments.AddRange(deployments.List(request.App).Select(DeploymentOrchestrator.ToProto));
+        return Task.FromResult(response);
+    }
+
+    public override Task<Deployment> GetDeployment(GetDeploymentRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Task.FromResult(DeploymentOrchestrator.ToProto(deployments.Get(request.Id)));
+    }
+}

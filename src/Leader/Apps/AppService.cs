@@ -1,0 +1,191 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Cluster.Core.Docker;
+using Cluster.Core.Images;
+using Cluster.Leader.Api;
+using Cluster.Leader.Credentials;
+using Cluster.Leader.Storage;
+using Docker.DotNet;
+
+namespace Cluster.Leader.Apps;
+
+// Apps: validated on create (a bad image reference, unknown credential or malformed constraint
+// is refused before anything is stored); removing an app removes its swarm service first.
+public sealed partial class AppService
+{
+    private readonly LeaderDatabase _db;
+    private readonly CredentialService _credentials;
+    private readonly DockerEngine _engine;
+    private readonly TimeProvider _time;
+
+    public AppService(LeaderDatabase db, CredentialService credentials, DockerEngine engine, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        _db = db;
+        _credentials = credentials;
+        _engine = engine;
+        _time = time;
+        credentials.AppsUsing = name => _db.Read(d => d.Apps.Find(a => a.Registry == name).Select(a => a.Name).OrderBy(n => n, StringComparer.Ordinal).ToList());
+    }
+
+    public IReadOnlyList<AppRecord> List() => _db.Read(d => d.Apps.FindAll().OrderBy(a => a.Name, StringComparer.Ordinal).ToList());
+
+    public AppRecord Get(string name) =>
+        _db.Read(d => d.Apps.FindOne(a => a.Name == name)) ?? throw new OperationException(OperationError.NotFound, $"no app named '{name}'; `clusterctl app list` shows the apps");
+
+    public AppRecord Create(AppSpec spec, string actor)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (!NamePattern().IsMatch(spec.Name ?? ""))
+        {
+            throw new OperationException(OperationError.InvalidArgument, $"app name '{spec.Name}' is not valid: use 1 to 63 lowercase letters, digits or '-', starting with a letter or digit (it names the swarm service)");
+        }
+
+        var hasImage = !string.IsNullOrWhiteSpace(spec.Image);
+        var hasGit = !string.IsNullOrWhiteSpace(spec.GitUrl);
+        if (hasImage == hasGit)
+        {
+            throw new OperationException(OperationError.InvalidArgument, "give exactly one source: --image REF (deploy from a registry) or --git URL (build from Git)");
+        }
+
+        var record = new AppRecord
+        {
+            Id = Guid.NewGuid().ToString("N"),
+            Name = spec.Name!,
+            Source = hasImage ? "image" : "git",
+            Replicas = spec.Replicas <= 0 ? 1 : spec.Replicas,
+            Constraints = spec.Constraints.Select(ValidConstraint).ToList(),
+            Env = spec.Env.ToDictionary(kv => ValidEnvKey(kv.Key), kv => kv.Value, StringComparer.Ordinal),
+            Publish = spec.Publish.Select(ValidPublish).ToList(),
+            AutoSync = spec.AutoSync,
+            GitUrl = spec.GitUrl ?? "",
+            GitRef = spec.GitRef ?? "",
+            Dockerfile = spec.Dockerfile ?? "",
+            CreatedAt = _time.GetUtcNow().UtcDateTime,
+        };
+        if (spec.Replicas > 100)
+        {
+            throw new OperationException(OperationError.InvalidArgument, $"--replicas {spec.Replicas} is more than 100; raise it in steps with `clusterctl app set`");
+        }
+
+        if (hasImage)
+        {
+            if (!ImageReference.TryParse(spec.Image!.Trim(), out var image, out var error))
+            {
+                throw new OperationException(OperationError.InvalidArgument, error.Message);
+            }
+
+            if (image.Digest is not null)
+            {
+                throw new OperationException(OperationError.InvalidArgument, $"--image {spec.Image}: give a tag, not a digest; every deployment resolves the tag to its digest and pins it");
+            }
+
+            record.Image = image.Name;
+            record.Tag = image.Tag ?? "latest";
+        }
+        else
+        {
+            throw new OperationException(OperationError.FailedPrecondition, "apps built from Git need the build server, which is not implemented yet; deploy an image with --image");
+        }
+
+        if (!string.IsNullOrWhiteSpace(spec.Registry))
+        {
+            record.Registry = _credentials.Get(spec.Registry.Trim()).Name;
+        }
+
+        return _db.Write(d =>
+        {
+            if (d.Apps.FindOne(a => a.Name == record.Name) is not null)
+            {
+                throw new OperationException(OperationError.AlreadyExists, $"app '{record.Name}' already exists; change it with `clusterctl app set {record.Name}`");
+            }
+
+            d.Apps.Insert(record);
+            d.Audit.Insert(new AuditRecord { At = _time.GetUtcNow().UtcDateTime, Actor = actor, Action = "app.create", Target = record.Name, Details = $"image={record.Image}:{record.Tag} registry={record.Registry}" });
+            return record;
+        });
+    }
+
+    public AppRecord Update(string name, string? tag, bool? autoSync, int? replicas, string actor)
+    {
+        if (tag is not null && !ImageReference.IsValidTag(tag))
+        {
+            throw new OperationException(OperationError.InvalidArgument, $"--tag '{tag}' is not a valid tag: at most 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'");
+        }
+
+        if (replicas is < 0 or > 100)
+        {
+            throw new OperationException(OperationError.InvalidArgument, $"--replicas {replicas} must be between 0 and 100");
+        }
+
+        return _db.Write(d =>
+        {
+            var app = d.Apps.FindOne(a => a.Name == name) ?? throw new OperationException(OperationError.NotFound, $"no app named '{name}'");
+            app.Tag = tag ?? app.Tag;
+            app.AutoSync = autoSync ?? app.AutoSync;
+            app.Replicas = replicas ?? app.Replicas;
+            d.Apps.Update(app);
+            d.Audit.Insert(new AuditRecord { At = _time.GetUtcNow().UtcDateTime, Actor = actor, Action = "app.set", Target = name, Details = $"tag={app.Tag} autoSync={app.AutoSync} replicas={app.Replicas}" });
+            return app;
+        });
+    }
+
+    // Removes the swarm service first, then the record: a failure leaves the app in place to retry.
+    public async Task RemoveAsync(string name, string actor, CancellationToken cancellationToken)
+    {
+        var app = Get(name);
+        try
+        {
+            await _engine.Client.Swarm.RemoveServiceAsync(name, cancellationToken);
+        }
+        catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            // Never deployed, or already gone.
+        }
+        catch (DockerApiException e)
+        {
+            throw new OperationException(OperationError.Unavailable, $"cannot remove the swarm service of app '{name}': {EngineErrorClassifier.MessageOf(e)}; the app is kept");
+        }
+
+        _db.Write(d =>
+        {
+            d.Apps.Delete(app.Id);
+            d.Audit.Insert(new AuditRecord { At = _time.GetUtcNow().UtcDateTime, Actor = actor, Action = "app.remove", Target = name });
+            return true;
+        });
+    }
+
+    private static string ValidConstraint(string constraint)
+    {
+        var c = constraint.Trim();
+        if (!ConstraintPattern().IsMatch(c))
+        {
+            throw new OperationException(OperationError.InvalidArgument, $"--constraint '{constraint}' is not KEY==VALUE or KEY!=VALUE (e.g. node.role==worker, node.hostname!=db-1, node.labels.zone==a)");
+        }
+
+        return c;
+    }
+
+    private static string ValidEnvKey(string key) =>
+        EnvKeyPattern().IsMatch(key) ? key : throw new OperationException(OperationError.InvalidArgument, $"--env '{key}=...': the name must be letters, digits and '_', not starting with a digit");
+
+    private static string ValidPublish(string publish)
+    {
+        var parts = publish.Trim().Split('/', 2);
+        var ports = parts[0].Split(':');
+        var ok = ports.Length == 2 &&
+            uint.TryParse(ports[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pub) && pub is > 0 and < 65536 &&
+            uint.TryParse(ports[1], NumberStyles.None, CultureInfo.InvariantCulture, out var target) && target is > 0 and < 65536 &&
+            (parts.Length == 1 || parts[1] is "tcp" or "udp");
+        return ok ? publish.Trim() : throw new OperationException(OperationError.InvalidArgument, $"--publish '{publish}' is not PUBLISHED:TARGET[/tcp|udp] (e.g. 80:8080)");
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    private static partial Regex NamePattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_.\-]+\s*(==|!=)\s*\S+$")]
+    private static partial Regex ConstraintPattern();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex EnvKeyPattern();
+}

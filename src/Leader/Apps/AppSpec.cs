@@ -1,0 +1,15 @@
+namespace Cluster.Leader.Apps;
+
+// Input of `app create`.
+public sealed record AppSpec(
+    string Name,
+    string? Image,
+    string? Registry,
+    int Replicas,
+    IReadOnlyList<string> Constraints,
+    IReadOnlyDictionary<string, string> Env,
+    IReadOnlyList<string> Publish,
+    bool AutoSync,
+    string? GitUrl,
+    string? GitRef,
+    string? Dockerfile);

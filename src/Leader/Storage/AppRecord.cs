@@ -1,0 +1,48 @@
+namespace Cluster.Leader.Storage;
+
+// An app: what to run (an image repository and tag, or a Git source), how (replicas,
+// constraints, env, published ports), and what it last ran (the pinned digest).
+public sealed class AppRecord
+{
+    public string Id { get; set; } = "";
+
+    public string Name { get; set; } = "";
+
+    // "image" or "git".
+    public string Source { get; set; } = "image";
+
+    // Normalized repository (registry/path), e.g. "ghcr.io/acme/web".
+    public string Image { get; set; } = "";
+
+    public string Tag { get; set; } = "latest";
+
+    // Credential name; empty = inferred from the keyring (or anonymous).
+    public string Registry { get; set; } = "";
+
+    public int Replicas { get; set; } = 1;
+
+    public List<string> Constraints { get; set; } = [];
+
+    public Dictionary<string, string> Env { get; set; } = [];
+
+    public List<string> Publish { get; set; } = [];
+
+    public bool AutoSync { get; set; }
+
+    public string GitUrl { get; set; } = "";
+
+    public string GitRef { get; set; } = "";
+
+    public string Dockerfile { get; set; } = "";
+
+    // Digest of the last successful deployment, and the image exactly as pinned in the service.
+    public string Digest { get; set; } = "";
+
+    public string PinnedImage { get; set; } = "";
+
+    public string LastDeployment { get; set; } = "";
+
+    public string ServiceId { get; set; } = "";
+
+    public DateTime CreatedAt { get; set; }
+}
