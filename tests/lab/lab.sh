@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test lab: a REAL multi-node Docker Swarm (one dockerd per network namespace,
-# manager included) and a REAL registry with htpasswd (Basic) auth, all on this machine.
+# manager included), a REAL registry with htpasswd (Basic) auth and a second one with token
+# (Bearer) auth, all on this machine.
 # See tests/lab/README.md. Commands: install | up [--nodes N] | down | status | env |
 # check-clean | selftest.
 set -euo pipefail
@@ -13,7 +14,12 @@ BR=clab0
 HOST_IP=10.77.0.254
 NET_PREFIX=10.77.0
 REG_ADDR=$HOST_IP:5000
-TOKEN_REG_ADDR=$HOST_IP:5001 # reserved for a future token-auth registry
+# The token-auth registry. Its token server is NOT part of the lab: the tests run one (on
+# $TOKEN_REALM) that signs JWTs with the key made here.
+TOKEN_REG_ADDR=$HOST_IP:5001
+TOKEN_REALM=http://$HOST_IP:5002/token
+TOKEN_SERVICE=clab-registry
+TOKEN_ISSUER=clab-token-issuer
 REG_USER=alice
 NS_PREFIX=clab-n
 VETH_PREFIX=clab-v
@@ -32,7 +38,7 @@ FORWARD_RULE_MODE=${CLAB_FORWARD_RULE:-auto} # auto | always | never
 # plugin dir, containerd's shim sockets and opt dir). down removes those the lab created, once
 # empty of anything else.
 HOST_DIRS=(/run/netns /run/docker /run/containerd /opt/containerd)
-PKGS=(docker.io docker-registry apache2-utils busybox-static iproute2 iptables curl)
+PKGS=(docker.io docker-registry apache2-utils busybox-static iproute2 iptables curl openssl)
 
 # The lab only talks to loopback and 10.77.0.0/24: never through a proxy.
 unset http_proxy https_proxy ftp_proxy all_proxy no_proxy HTTP_PROXY HTTPS_PROXY FTP_PROXY \
@@ -100,6 +106,19 @@ engine_ping() { # engine_ping <node>: the engine answers its API
 registry_code() { # HTTP status of GET /v2/ without credentials (000 when nothing answers)
   curl -s -o /dev/null --max-time 3 -w '%{http_code}' "http://$REG_ADDR/v2/" 2>/dev/null || true
 }
+# The token registry is ready when GET /v2/ answers 401 with the Bearer challenge naming our realm
+# and service; prints "401 bearer" then, else the status and "no-bearer".
+token_registry_state() {
+  local out code challenge
+  out=$(curl -s -o /dev/null -D - --max-time 3 "http://$TOKEN_REG_ADDR/v2/" 2>/dev/null | tr -d '\r' || true)
+  code=$(awk 'NR == 1 {print $2}' <<<"$out")
+  challenge=$(awk 'tolower($1) == "www-authenticate:" {sub(/^[^:]*: */, ""); print}' <<<"$out")
+  if [[ $challenge == "Bearer realm=\"$TOKEN_REALM\",service=\"$TOKEN_SERVICE\""* ]]; then
+    echo "${code:-000} bearer"
+  else
+    echo "${code:-000} no-bearer"
+  fi
+}
 read_pid() { # read_pid <file>: the pid it holds, if that process is alive
   local p=
   if [[ -f $1 ]]; then read -r p 2>/dev/null <"$1" || true; fi
@@ -165,7 +184,7 @@ lab_pids() {
   skip[1]=1
 
   # 1. recorded pids
-  for f in "$LAB"/n*/docker.pid "$LAB"/n*/launch.pid "$LAB"/reg/registry.pid; do
+  for f in "$LAB"/n*/docker.pid "$LAB"/n*/launch.pid "$LAB"/reg/registry.pid "$LAB"/treg/registry.pid; do
     [[ -f $f ]] || continue
     p=
     read -r p 2>/dev/null <"$f" || true
@@ -394,7 +413,7 @@ lab_dir_is_ours() {
   [[ -f $LAB/.clab ]] && return 0
   for e in "$LAB"/* "$LAB"/.[!.]*; do
     [[ -e $e || -L $e ]] || continue
-    [[ ${e##*/} =~ ^(n[0-9]+|reg|cli|selftest|nodes|lab\.env|lab\.env\.tmp|host-dirs-created|forward-rule)$ ]] || return 1
+    [[ ${e##*/} =~ ^(n[0-9]+|reg|treg|token|cli|selftest|nodes|lab\.env|lab\.env\.tmp|host-dirs-created|forward-rule)$ ]] || return 1
   done
   return 0
 }
@@ -527,6 +546,52 @@ EOF
   echo $! >"$d/registry.pid"
 }
 
+# The token registry: distribution in token mode, trusting JWTs signed by $LAB/token/signing.key
+# (RS256, the certificate in the x5c header; the registry checks that chain against
+# rootcertbundle, and iss/aud against issuer/service). Key and certificate are made anew at each
+# up, so a token from an earlier lab is never accepted.
+start_token_registry() {
+  local d=$LAB/treg k=$LAB/token secret
+  mkdir -p "$d/data" "$k"
+  chmod 0700 "$k"
+  (
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 30 -subj "/CN=$TOKEN_ISSUER" \
+      -keyout "$k/signing.key" -out "$k/signing.crt" >"$k/openssl.log" 2>&1
+  ) || {
+    cat "$k/openssl.log" >&2
+    die "openssl could not make the token signing key (run: $0 down)"
+  }
+  rm -f "$k/openssl.log"
+  chmod 0600 "$k/signing.key"
+  chmod 0644 "$k/signing.crt"
+  secret=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  cat >"$d/config.yml" <<EOF
+version: 0.1
+log:
+  level: info
+  fields: { service: lab-token-registry }
+storage:
+  filesystem: { rootdirectory: $d/data }
+  delete: { enabled: true }
+  maintenance: { uploadpurging: { enabled: false } }
+http:
+  addr: $TOKEN_REG_ADDR
+  secret: $secret
+  headers: { X-Content-Type-Options: [nosniff] }
+auth:
+  token:
+    realm: $TOKEN_REALM
+    service: $TOKEN_SERVICE
+    issuer: $TOKEN_ISSUER
+    rootcertbundle: $k/signing.crt
+health:
+  storagedriver: { enabled: false }
+EOF
+  setsid docker-registry serve "$d/config.yml" </dev/null >>"$d/registry.log" 2>&1 9>&- &
+  echo $! >"$d/registry.pid"
+}
+
 start_dockerd() {
   local i=$1 d k args
   d=$(node_dir "$i")
@@ -600,6 +665,19 @@ wait_registry() {
     fi
     sleep 0.1
   done
+  deadline=$((SECONDS + REGISTRY_TIMEOUT))
+  polls=0
+  while :; do
+    polls=$((polls + 1))
+    code=$(token_registry_state)
+    [[ $code == "401 bearer" ]] && return 0
+    if [[ -z $(read_pid "$LAB/treg/registry.pid") ]] || ((SECONDS >= deadline || polls > REGISTRY_TIMEOUT * 10)); then
+      log "token registry http://$TOKEN_REG_ADDR/v2/ answers '$code', want '401 bearer' (realm $TOKEN_REALM)"
+      tail_log "$LAB/treg/registry.log"
+      die "token registry did not come up (run: $0 down)"
+    fi
+    sleep 0.1
+  done
 }
 
 ready_count() { # nodes the manager lists as Ready
@@ -669,6 +747,13 @@ write_env() {
       echo "LAB_REGISTRY_HTPASSWD=$LAB/reg/htpasswd"
       echo "LAB_REGISTRY_LOG=$LAB/reg/registry.log"
       echo "LAB_TOKEN_REGISTRY=$TOKEN_REG_ADDR"
+      echo "LAB_TOKEN_REGISTRY_URL=http://$TOKEN_REG_ADDR"
+      echo "LAB_TOKEN_REGISTRY_LOG=$LAB/treg/registry.log"
+      echo "LAB_TOKEN_REALM=$TOKEN_REALM"
+      echo "LAB_TOKEN_SERVICE=$TOKEN_SERVICE"
+      echo "LAB_TOKEN_ISSUER=$TOKEN_ISSUER"
+      echo "LAB_TOKEN_KEY=$LAB/token/signing.key"
+      echo "LAB_TOKEN_CERT=$LAB/token/signing.crt"
     } >"$tmp"
   )
   chmod 0600 "$tmp"
@@ -696,6 +781,10 @@ lab_healthy() {
   pid=$(read_pid "$LAB/reg/registry.pid")
   [[ -n $pid ]] || say "registry not running" || return 1
   [[ $(registry_code) == 401 ]] || say "registry does not answer 401" || return 1
+  pid=$(read_pid "$LAB/treg/registry.pid")
+  [[ -n $pid ]] || say "token registry not running" || return 1
+  [[ $(token_registry_state) == "401 bearer" ]] || say "token registry does not answer 401 with its Bearer challenge" || return 1
+  [[ -f $LAB/token/signing.key && -f $LAB/token/signing.crt ]] || say "token signing key or certificate missing" || return 1
   c=$(ready_count)
   ((c == n)) || say "swarm: $c of $n nodes Ready" || return 1
   return 0
@@ -706,7 +795,7 @@ do_up() {
   t0=$(now_us)
   validate_lab_dir
   ((n >= 1 && n <= MAX_NODES)) || die "--nodes must be 1..$MAX_NODES"
-  need_cmds ip dockerd "$DOCKER" docker-registry htpasswd curl nsenter unshare setsid flock timeout od
+  need_cmds ip dockerd "$DOCKER" docker-registry htpasswd curl nsenter unshare setsid flock timeout od openssl
   cur=$(recorded_nodes)
   if lab_healthy; then
     if [[ $explicit == 0 || $cur == "$n" ]]; then
@@ -731,13 +820,14 @@ do_up() {
   for h in "${HOST_DIRS[@]}"; do [[ -e $h ]] || echo "$h" >>"$LAB/host-dirs-created"; done
   setup_network "$n"
   start_registry
+  start_token_registry
   for ((i = 1; i <= n; i++)); do start_dockerd "$i"; done
   wait_registry
   wait_engines "$n"
   log "$n engines answer after $(elapsed "$t0") s; forming the swarm"
   form_swarm "$n"
   write_env "$n"
-  log "up: $n nodes Ready, registry $REG_ADDR, in $(elapsed "$t0") s"
+  log "up: $n nodes Ready, registry $REG_ADDR, token registry $TOKEN_REG_ADDR, in $(elapsed "$t0") s"
   echo "$LAB/lab.env"
 }
 
@@ -768,6 +858,9 @@ do_status() {
   pid=$(read_pid "$LAB/reg/registry.pid")
   code=$(registry_code)
   echo "registry  http://$REG_ADDR pid ${pid:-none} GET /v2/ -> $code"
+  pid=$(read_pid "$LAB/treg/registry.pid")
+  code=$(token_registry_state)
+  echo "token reg http://$TOKEN_REG_ADDR pid ${pid:-none} GET /v2/ -> $code (realm $TOKEN_REALM, served by the tests)"
   if ((n >= 1)) && engine_ping 1; then
     c=$(ready_count)
     echo "swarm     $c of $n nodes Ready"
@@ -839,6 +932,9 @@ st_up() {
     [[ $name == "lab-node$i" ]] || die "node $i calls itself '$name', want lab-node$i"
   done
   [[ $(stat -c %a "$LAB/lab.env") == 600 ]] || die "lab.env is not mode 0600"
+  [[ $(stat -c %a "$LAB/token/signing.key") == 600 ]] || die "token signing key is not mode 0600"
+  openssl x509 -in "$LAB/token/signing.crt" -noout -checkend 86400 >/dev/null ||
+    die "token signing certificate is not valid for the next day"
 }
 
 st_up_noop() {
@@ -943,7 +1039,7 @@ do_selftest() {
   local t0
   t0=$(now_us)
   ST_NODES=${1:-$DEFAULT_NODES}
-  st_step "up ($ST_NODES nodes, all Ready, hostnames, registry 401)" st_up
+  st_step "up ($ST_NODES nodes, all Ready, hostnames, registry 401, token registry 401 Bearer)" st_up
   st_step "up again is a no-op" st_up_noop
   st_step "registry auth + push, global service pulled and running on every node" st_workload
   st_step "kill -9 of every lab process leaves a crashed lab" st_crash

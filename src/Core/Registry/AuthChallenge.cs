@@ -104,7 +104,7 @@ internal sealed record AuthChallenge(string Scheme, IReadOnlyDictionary<string, 
 
             i = j + 1;
             SkipSpaces(s, ref i);
-            var value = i < s.Length && s[i] == '"' ? ReadQuoted(s, ref i) : ReadToken(s, ref i);
+            var value = i < s.Length && s[i] == '"' ? ReadQuoted(s, ref i) : ReadBareValue(s, ref i);
             parameters.TryAdd(name, value);
         }
     }
@@ -164,6 +164,19 @@ internal sealed record AuthChallenge(string Scheme, IReadOnlyDictionary<string, 
         }
 
         return value.ToString(); // unterminated: take the rest
+    }
+
+    // An unquoted value. The grammar says token, but servers send bare URLs as realms
+    // (realm=https://host/token), so it runs to the next comma or whitespace.
+    private static string ReadBareValue(string s, ref int i)
+    {
+        var start = i;
+        while (i < s.Length && s[i] is not (',' or ' ' or '\t'))
+        {
+            i++;
+        }
+
+        return s[start..i];
     }
 
     private static string ReadToken(string s, ref int i)

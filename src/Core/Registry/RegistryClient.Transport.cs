@@ -28,8 +28,6 @@ public sealed partial class RegistryClient
     // requests authenticate without first being turned away anonymously.
     private readonly ConcurrentDictionary<string, AuthChallenge> _challenges = new(StringComparer.OrdinalIgnoreCase);
 
-    internal int CachedTokenCount => _tokens.Count;
-
     private enum AuthKind
     {
         None,
@@ -237,7 +235,7 @@ public sealed partial class RegistryClient
 
         var tokenUri = new Uri(realm.AbsoluteUri + query);
         var client = op.Host.Insecure ? _unverified : _verified;
-        var reply = await SendRawAsync(op, client, HttpMethod.Get, tokenUri, op.BasicHeader, accept: null, MaxTokenBodyBytes, authOrigin: realm, peer: "token server", cancellationToken);
+        var reply = await SendRawAsync(op, client, HttpMethod.Get, tokenUri, op.BasicHeader, accept: null, MaxTokenBodyBytes, authOrigin: realm, peer: $"token server of {op.Host.Host}", cancellationToken);
         if (reply.Status != HttpStatusCode.OK)
         {
             throw TokenFailure(op, reply, realm);
@@ -518,7 +516,12 @@ public sealed partial class RegistryClient
                 var error = challenge?["error"];
                 if (op.Login is null)
                 {
-                    return new RegistryFailureException(RegistryFailureKind.Unauthorized, $"unauthorized: {host} requires a login for this; add credentials for it{detail}");
+                    // Hosted registries answer the same for a private repository and a missing one.
+                    var orMissing = reply.Auth.Kind == AuthKind.Bearer && forbidden is not null &&
+                                    string.Equals(error, "insufficient_scope", StringComparison.OrdinalIgnoreCase)
+                        ? ", or the repository does not exist"
+                        : string.Empty;
+                    return new RegistryFailureException(RegistryFailureKind.Unauthorized, $"unauthorized: {host} requires a login for this{orMissing}; add credentials for it{detail}");
                 }
 
                 if (reply.Auth.Kind == AuthKind.Basic)

@@ -6,9 +6,10 @@ using Cluster.Core.Images;
 
 namespace Cluster.Core.Registry;
 
-// A client for the registry HTTP API v2 (the OCI distribution spec), written by hand: there is no
-// maintained .NET registry client (the NuGet candidates are abandoned or wrap the docker CLI),
-// and the product needs only four questions answered, each as a typed outcome:
+// A client for the registry HTTP API v2 (the OCI distribution spec), written by hand because no
+// maintained, general-purpose .NET registry client exists: Azure.Containers.ContainerRegistry
+// speaks ACR's own auth only, and the registry code of Microsoft.NET.Build.Containers is internal
+// to the SDK. The product needs four questions answered, each as a typed outcome:
 //   - CheckLoginAsync:  are these credentials accepted (what `docker login` checks)?
 //   - CheckAccessAsync: may they pull, or push, this repository?
 //   - ResolveAsync:     which digest does this tag name now (to pin a swarm service to it)?

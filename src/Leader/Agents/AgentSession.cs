@@ -30,6 +30,9 @@ public sealed class AgentSession : IDisposable
 
     public string SwarmNodeId { get; set; } = "";
 
+    // "manager" or "worker", as the node's engine said at hello.
+    public string SwarmRole { get; set; } = "";
+
     public Lock Sync { get; } = new();
 
     // The revision the last assignment set sent on this session results in.

@@ -45,6 +45,8 @@ public static class Assignments
         };
     }
 
+    public static Assignment Pin(ImagePin pin) => new() { Action = Assignment.Types.Action.Update, ImagePin = pin };
+
     public static Assignment Remove(string credentialId) => new()
     {
         Action = Assignment.Types.Action.Remove,

@@ -46,6 +46,7 @@ public sealed partial class DispatcherApi(
         {
             Architecture = hello.Architecture,
             SwarmNodeId = hello.SwarmNodeId,
+            SwarmRole = role,
         };
         sessions.Open(session);
         var writer = WriteAsync(session, responseStream);

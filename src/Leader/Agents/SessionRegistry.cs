@@ -29,6 +29,10 @@ public sealed partial class SessionRegistry : IDisposable
 
     public TimeSpan HeartbeatPeriod { get; }
 
+    // The images every app currently pins that may run on a session's node, so a joining or
+    // reconnecting node pre-pulls them before swarm schedules a task there. Set by the apps.
+    public Func<AgentSession, IEnumerable<ImagePin>> PinsFor { get; set; } = _ => [];
+
     public TimeSpan DownAfter => HeartbeatPeriod * 3;
 
     public IReadOnlyCollection<AgentSession> Live => [.. _sessions.Values];
@@ -87,6 +91,26 @@ public sealed partial class SessionRegistry : IDisposable
         }
     }
 
+    // After a deployment changed what some app pins: every session gets the new pins as an
+    // increment that does not move its credential revision.
+    public void PublishPins()
+    {
+        foreach (var session in _sessions.Values)
+        {
+            lock (session.Sync)
+            {
+                if (session.LastSentRevision < 0)
+                {
+                    continue; // its full snapshot, with pins, is still to come
+                }
+
+                var set = Assignments.Incremental(session.LastSentRevision, session.LastSentRevision, null);
+                set.Changes.AddRange(PinsFor(session).Select(Assignments.Pin));
+                session.Send(new LeaderMessage { Assignments = set });
+            }
+        }
+    }
+
     public void Dispose() => _credentials.Changed -= OnCredentialChanged;
 
     private void OnCredentialChanged(CredentialChange change)
@@ -127,7 +151,9 @@ public sealed partial class SessionRegistry : IDisposable
     private void SendFullLocked(AgentSession session)
     {
         var (revision, credentials) = _credentials.PullSnapshot();
-        session.Send(new LeaderMessage { Assignments = Assignments.Full(revision, credentials) });
+        var full = Assignments.Full(revision, credentials);
+        full.Changes.AddRange(PinsFor(session).Select(Assignments.Pin));
+        session.Send(new LeaderMessage { Assignments = full });
         session.LastSentRevision = revision;
     }
 

@@ -18,14 +18,28 @@ public sealed partial class AppService
     private readonly DockerEngine _engine;
     private readonly TimeProvider _time;
 
-    public AppService(LeaderDatabase db, CredentialService credentials, DockerEngine engine, TimeProvider time)
+    public AppService(LeaderDatabase db, CredentialService credentials, DockerEngine engine, Agents.SessionRegistry sessions, TimeProvider time)
     {
+        ArgumentNullException.ThrowIfNull(sessions);
         ArgumentNullException.ThrowIfNull(credentials);
         _db = db;
         _credentials = credentials;
         _engine = engine;
         _time = time;
+        sessions.PinsFor = PinsFor;
         credentials.AppsUsing = name => _db.Read(d => d.Apps.Find(a => a.Registry == name).Select(a => a.Name).OrderBy(n => n, StringComparer.Ordinal).ToList());
+    }
+
+    // Pins for a node: every deployed app whose constraints that node satisfies (labels are not
+    // known from the session, so label constraints count as satisfied: a spare pull is harmless).
+    public IEnumerable<Protos.Agent.V1.ImagePin> PinsFor(Agents.AgentSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var node = new SwarmNode(session.SwarmNodeId, session.Hostname, session.SwarmRole, "ready", "active", session.Architecture, "");
+        return List()
+            .Where(a => a.PinnedImage.Length > 0 && a.Constraints.All(c => c.StartsWith("node.labels.", StringComparison.Ordinal) || Deployments.Placement.Satisfies(node, c)))
+            .Select(a => new Protos.Agent.V1.ImagePin { Id = a.Id, Image = a.PinnedImage })
+            .ToList();
     }
 
     public IReadOnlyList<AppRecord> List() => _db.Read(d => d.Apps.FindAll().OrderBy(a => a.Name, StringComparer.Ordinal).ToList());

@@ -443,6 +443,7 @@ public sealed partial class DeploymentOrchestrator(
 
                 return true;
             });
+            o._sessions.PublishPins();
             Say($"deployment {record.Id} succeeded: {pinned}");
         }
 

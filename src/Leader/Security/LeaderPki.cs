@@ -85,6 +85,7 @@ public sealed class LeaderPki
         }
 
         request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(PinnedCa.CaExtension(ca));
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));

@@ -31,10 +31,10 @@ public sealed class AgentCluster : IAsyncDisposable
 
     public string AllAgentLogs => string.Join("\n", _finishedAgentLogs.Concat(_agents.Values.Select(a => a.Output)));
 
-    public static async Task<AgentCluster> StartAsync(LabEnvironment env)
+    public static async Task<AgentCluster> StartAsync(LabEnvironment env, params string[] leaderArgs)
     {
         ArgumentNullException.ThrowIfNull(env);
-        var leader = await LeaderProcess.StartAsync(env.ManagerSocket, env.HostIp, "--heartbeat-period", "1");
+        var leader = await LeaderProcess.StartAsync(env.ManagerSocket, env.HostIp, ["--heartbeat-period", "1", .. leaderArgs]);
         var cluster = new AgentCluster(env, leader, Directory.CreateTempSubdirectory("cluster-agents-test-").FullName);
         for (var node = 1; node <= env.Nodes; node++)
         {

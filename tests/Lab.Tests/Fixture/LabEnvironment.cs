@@ -46,4 +46,22 @@ public sealed class LabEnvironment
     public string RegistryPassword => this["LAB_REGISTRY_PASSWORD"];
 
     public string RegistryHtpasswd => this["LAB_REGISTRY_HTPASSWD"];
+
+    // host:port of the token-auth (Bearer) registry; its token server is TokenServer, run by the tests.
+    public string TokenRegistry => this["LAB_TOKEN_REGISTRY"];
+
+    // Where the token registry sends clients for tokens (TokenServer listens there).
+    public Uri TokenRealm => new(this["LAB_TOKEN_REALM"]);
+
+    // The token's aud, and the registry's `service`.
+    public string TokenService => this["LAB_TOKEN_SERVICE"];
+
+    // The token's iss, and the registry's `issuer`.
+    public string TokenIssuer => this["LAB_TOKEN_ISSUER"];
+
+    // PEM files: the RSA key that signs tokens (0600) and its self-signed certificate, which is the
+    // registry's rootcertbundle. Both are made anew at each lab up.
+    public string TokenKey => this["LAB_TOKEN_KEY"];
+
+    public string TokenCert => this["LAB_TOKEN_CERT"];
 }

@@ -9,6 +9,10 @@ public sealed class LabFixture : IAsyncLifetime
 
     public LabEnvironment Env { get; private set; } = null!;
 
+    // The token server of the lab's token registry (LAB_TOKEN_REGISTRY), listening on
+    // LAB_TOKEN_REALM for as long as the fixture lives. Tests add their own users to it.
+    public TokenServer Tokens { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         var status = await Lab("status", TimeSpan.FromMinutes(1));
@@ -24,10 +28,17 @@ public sealed class LabFixture : IAsyncLifetime
         }
 
         Env = LabEnvironment.Load();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        Tokens = await TokenServer.StartAsync(Env, cts.Token);
     }
 
     public async Task DisposeAsync()
     {
+        if (Tokens is not null)
+        {
+            await Tokens.DisposeAsync();
+        }
+
         if (_startedHere)
         {
             await Lab("down", TimeSpan.FromMinutes(3));

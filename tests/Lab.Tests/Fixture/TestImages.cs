@@ -9,6 +9,17 @@ public static class TestImages
 {
     public const string Busybox = "/bin/busybox";
 
+    // An image whose process exits with an error at once: its tasks never stay running.
+    public static BuildContext Crashing(string marker) => new BuildContext()
+        .AddText("Dockerfile", """
+            FROM scratch
+            COPY busybox /bin/busybox
+            COPY marker /marker
+            CMD ["/bin/busybox", "false"]
+            """)
+        .AddFile("busybox", Busybox, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute)
+        .AddText("marker", marker + "\n");
+
     public static BuildContext Context(string marker) => new BuildContext()
         .AddText("Dockerfile", """
             FROM scratch

@@ -1,0 +1,314 @@
+using System.Text.Json;
+using Cluster.Core.Docker;
+using Cluster.Core.Images;
+using Cluster.Core.Registry;
+using Cluster.Lab.Tests.Agents;
+using Cluster.Lab.Tests.Fixture;
+using Cluster.Lab.Tests.Leader;
+using Cluster.Testing;
+using Docker.DotNet.Models;
+
+namespace Cluster.Lab.Tests.Deployments;
+
+// Issue #5 end to end on the lab's real 3-node swarm: images built FROM scratch and pushed to
+// the real registry, agents on every node, deployments through the real CLI and leader.
+[Collection(LabCollection.Name)]
+public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposable
+{
+    private readonly string _app = "app-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly string _user = "d" + Guid.NewGuid().ToString("N")[..10];
+    private readonly string _password = "deploy-pw-" + Guid.NewGuid().ToString("N");
+    private AgentCluster _cluster = null!;
+    private DockerEngine _manager = null!;
+
+    private string Repository => $"{lab.Env.Registry}/deploy/{_app}";
+
+    public async Task InitializeAsync()
+    {
+        await Htpasswd.SetAsync(lab.Env, _user, _password);
+        _cluster = await AgentCluster.StartAsync(lab.Env, "--pre-pull-deadline", "30", "--converge-deadline", "60");
+        _manager = new DockerEngine(lab.Env.ManagerSocket);
+        var add = await _cluster.Leader.CtlWithStdinAsync(_password, "registry", "add", "lab", "--provider", "generic", "--url", lab.Env.Registry, "--username", _user, "--password-stdin", "--insecure");
+        Assert.True(add.Exit == 0, add.ToString());
+    }
+
+    public async Task DisposeAsync()
+    {
+        try
+        {
+            await _manager.Client.Swarm.RemoveServiceAsync(_app);
+        }
+        catch (global::Docker.DotNet.DockerApiException)
+        {
+            // not created, or already removed by the test
+        }
+
+        await _cluster.DisposeAsync();
+    }
+
+    public void Dispose() => _manager?.Dispose();
+
+    [Fact]
+    public async Task Deploy_V1ToWorkers_RunsPinnedDigestOnWorkersThatPulledFirst()
+    {
+        var digest = await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker", "--replicas", "2");
+
+        var deploy = await DeployAsync();
+
+        Assert.Equal("succeeded", deploy.GetProperty("status").GetString());
+        Assert.Equal(digest, deploy.GetProperty("digest").GetString());
+        var pinned = $"{Repository}:v1@{digest}";
+        Assert.Equal(pinned, (await ServiceAsync()).Spec!.TaskTemplate!.ContainerSpec!.Image);
+        var workers = await WorkerIdsAsync();
+        var tasks = await RunningTasksAsync();
+        Assert.Equal(2, tasks.Count);
+        Assert.All(tasks, t => Assert.Equal(pinned, t.Spec!.ContainerSpec!.Image));
+        Assert.All(tasks, t => Assert.Contains(t.NodeID!, workers));
+
+        var prePulls = deploy.GetProperty("nodes").EnumerateArray().Where(n => n.GetProperty("step").GetString() == "pre-pull").ToList();
+        Assert.Equal([lab.Env.NodeHostname(2), lab.Env.NodeHostname(3)], prePulls.Select(n => n.GetProperty("node").GetString()).Order());
+        Assert.All(prePulls, n => Assert.Equal("ok", n.GetProperty("status").GetString()));
+        for (var node = 2; node <= 3; node++)
+        {
+            using var engine = new DockerEngine(lab.Env.NodeSocket(node));
+            Assert.True(await engine.ImageExistsAsync($"{Repository}@{digest}", CancellationToken.None));
+        }
+
+        var show = await _cluster.Leader.CtlAsync("app", "show", _app, "-o", "json");
+        using var app = JsonDocument.Parse(show.Stdout);
+        Assert.Equal(digest, app.RootElement.GetProperty("digest").GetString());
+        Assert.Equal(deploy.GetProperty("id").GetString(), app.RootElement.GetProperty("lastDeployment").GetString());
+    }
+
+    [Fact]
+    public async Task CustomTagThenRepushedSameTag_DeployCurrentTagRollsOutTheNewDigest()
+    {
+        await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker");
+        Assert.Equal("succeeded", (await DeployAsync()).GetProperty("status").GetString());
+
+        var v2 = await PushAsync("v2");
+        var custom = await DeployAsync("--tag", "v2");
+        Assert.Equal("succeeded", custom.GetProperty("status").GetString());
+        Assert.Equal($"{Repository}:v2@{v2}", (await ServiceAsync()).Spec!.TaskTemplate!.ContainerSpec!.Image);
+
+        var v2Again = await PushAsync("v2");
+        Assert.NotEqual(v2, v2Again);
+        Assert.Equal(0, (await _cluster.Leader.CtlAsync("app", "set", _app, "--tag", "v2")).Exit);
+        var current = await DeployAsync();
+
+        Assert.Equal("succeeded", current.GetProperty("status").GetString());
+        Assert.Equal(v2Again, current.GetProperty("digest").GetString());
+        var pinned = $"{Repository}:v2@{v2Again}";
+        Assert.Equal(pinned, (await ServiceAsync()).Spec!.TaskTemplate!.ContainerSpec!.Image);
+        Assert.All(await RunningTasksAsync(), t => Assert.Equal(pinned, t.Spec!.ContainerSpec!.Image));
+    }
+
+    [Fact]
+    public async Task SameDigestAgain_IsNoOpWithoutRestart()
+    {
+        await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker");
+        Assert.Equal("succeeded", (await DeployAsync()).GetProperty("status").GetString());
+        var before = await ServiceAsync();
+
+        var again = await DeployAsync();
+
+        Assert.Equal("succeeded", again.GetProperty("status").GetString());
+        Assert.Equal(before.Version!.Index, (await ServiceAsync()).Version!.Index);
+        Assert.Contains(again.GetProperty("log").EnumerateArray(), l => l.GetString()!.Contains("nothing to change", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task MissingTag_FailsAtResolve_ServiceUnchanged()
+    {
+        await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker");
+        Assert.Equal("succeeded", (await DeployAsync()).GetProperty("status").GetString());
+        var before = await ServiceAsync();
+
+        var result = await _cluster.Leader.CtlAsync("deploy", _app, "--tag", "does-not-exist", "-o", "json");
+
+        Assert.NotEqual(0, result.Exit);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        Assert.Equal("failed", doc.RootElement.GetProperty("status").GetString());
+        Assert.Equal($"image not found: {Repository}:does-not-exist; check that the registry URL matches the image path", doc.RootElement.GetProperty("error").GetString());
+        Assert.Equal(before.Version!.Index, (await ServiceAsync()).Version!.Index);
+    }
+
+    [Fact]
+    public async Task StaleCredential_FailsBeforeTheServiceIsTouched_ThenSucceedsAfterUpdate()
+    {
+        await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker", "--registry", "lab");
+        Assert.Equal("succeeded", (await DeployAsync()).GetProperty("status").GetString());
+        var before = await ServiceAsync();
+        await PushAsync("v2");
+        var newPassword = "changed-" + Guid.NewGuid().ToString("N");
+        await Htpasswd.SetAsync(lab.Env, _user, newPassword);
+
+        var failed = await _cluster.Leader.CtlAsync("deploy", _app, "--tag", "v2", "-o", "json");
+
+        Assert.NotEqual(0, failed.Exit);
+        using (var doc = JsonDocument.Parse(failed.Stdout))
+        {
+            Assert.Equal("failed", doc.RootElement.GetProperty("status").GetString());
+            Assert.Contains("unauthorized", doc.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(before.Version!.Index, (await ServiceAsync()).Version!.Index);
+
+        Assert.Equal(0, (await _cluster.Leader.CtlWithStdinAsync(newPassword, "registry", "update", "lab", "--password-stdin")).Exit);
+        Assert.Equal("succeeded", (await DeployAsync("--tag", "v2")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task CrashingImage_UpdateRolledBack_PreviousDigestKeepsRunningAndReasonRecorded()
+    {
+        var v1 = await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker");
+        Assert.Equal("succeeded", (await DeployAsync()).GetProperty("status").GetString());
+        await PushAsync("broken", crash: true);
+
+        var result = await _cluster.Leader.CtlAsync("deploy", _app, "--tag", "broken", "-o", "json");
+
+        Assert.NotEqual(0, result.Exit);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        Assert.Equal("rolled-back", doc.RootElement.GetProperty("status").GetString());
+        Assert.False(string.IsNullOrEmpty(doc.RootElement.GetProperty("error").GetString()));
+        await _cluster.WaitAsync("the service back on v1", async () =>
+        {
+            var tasks = await RunningTasksAsync();
+            return tasks.Count == 1 && tasks[0].Spec!.ContainerSpec!.Image == $"{Repository}:v1@{v1}";
+        }, TimeSpan.FromSeconds(90));
+    }
+
+    [Fact]
+    public async Task DrainedWorker_TaskMovesToAWorkerThatAlreadyHasTheImage()
+    {
+        var digest = await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker", "--replicas", "2");
+        Assert.Equal("succeeded", (await DeployAsync()).GetProperty("status").GetString());
+        var node2 = (await _manager.ListSwarmNodesAsync(CancellationToken.None)).Single(n => n.Hostname == lab.Env.NodeHostname(2));
+        var node3 = (await _manager.ListSwarmNodesAsync(CancellationToken.None)).Single(n => n.Hostname == lab.Env.NodeHostname(3));
+        using (var engine3 = new DockerEngine(lab.Env.NodeSocket(3)))
+        {
+            Assert.True(await engine3.ImageExistsAsync($"{Repository}@{digest}", CancellationToken.None));
+        }
+
+        try
+        {
+            await SetAvailabilityAsync(node2.Id, "drain");
+            await _cluster.WaitAsync("both tasks on node 3", async () =>
+            {
+                var tasks = await RunningTasksAsync();
+                return tasks.Count == 2 && tasks.All(t => t.NodeID == node3.Id);
+            }, TimeSpan.FromSeconds(90));
+        }
+        finally
+        {
+            await SetAvailabilityAsync(node2.Id, "active");
+        }
+    }
+
+    [Fact]
+    public async Task SecondDeploymentWhileOneRuns_IsRefusedNamingTheRunningOne()
+    {
+        await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker");
+
+        var first = _cluster.Leader.CtlAsync("deploy", _app, "-o", "json");
+        CliResult? second = null;
+        await _cluster.WaitAsync("a second deploy to be refused", async () =>
+        {
+            second = await _cluster.Leader.CtlAsync("deploy", _app);
+            return second.Stderr.Contains("still running", StringComparison.Ordinal) || first.IsCompleted;
+        });
+
+        Assert.Contains("is still running", second!.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, (await first).Exit);
+    }
+
+    [Fact]
+    public async Task NetworkCutDuringPrePull_FailsNamingTheNodeWithoutHanging()
+    {
+        await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker");
+        var veth = lab.Env["LAB_NODE3_VETH"];
+        CliResult result;
+        try
+        {
+            await ProcessRunner.RunAsync("ip", ["link", "set", veth, "down"], TimeSpan.FromSeconds(30));
+            result = await _cluster.Leader.CtlAsync("deploy", _app, "-o", "json");
+        }
+        finally
+        {
+            await ProcessRunner.RunAsync("ip", ["link", "set", veth, "up"], TimeSpan.FromSeconds(30));
+        }
+
+        Assert.NotEqual(0, result.Exit);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        Assert.Equal("failed", doc.RootElement.GetProperty("status").GetString());
+        Assert.Contains($"node {lab.Env.NodeHostname(3)}", doc.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await Assert.ThrowsAsync<global::Docker.DotNet.DockerApiException>(() => _manager.Client.Swarm.InspectServiceAsync(_app));
+    }
+
+    [Fact]
+    public async Task RemoveApp_RemovesItsService()
+    {
+        await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker");
+        Assert.Equal("succeeded", (await DeployAsync()).GetProperty("status").GetString());
+
+        var remove = await _cluster.Leader.CtlAsync("app", "remove", _app);
+
+        Assert.True(remove.Exit == 0, remove.ToString());
+        await Assert.ThrowsAsync<global::Docker.DotNet.DockerApiException>(() => _manager.Client.Swarm.InspectServiceAsync(_app));
+        Assert.NotEqual(0, (await _cluster.Leader.CtlAsync("app", "show", _app)).Exit);
+    }
+
+    private async Task<string> PushAsync(string tag, bool crash = false)
+    {
+        var image = ImageReference.Parse($"{Repository}:{tag}");
+        var context = crash ? TestImages.Crashing(Guid.NewGuid().ToString("N")) : TestImages.Context(Guid.NewGuid().ToString("N"));
+        await _manager.BuildImageAsync(context, image.Canonical, null, CancellationToken.None);
+        return await _manager.PushImageAsync(image, new RegistryLogin(lab.Env.Registry, lab.Env.RegistryUser, lab.Env.RegistryPassword), CancellationToken.None);
+    }
+
+    private async Task CreateAppAsync(string tag, params string[] args)
+    {
+        var create = await _cluster.Leader.CtlAsync(["app", "create", _app, "--image", $"{Repository}:{tag}", .. args]);
+        Assert.True(create.Exit == 0, create.ToString());
+    }
+
+    private async Task<JsonElement> DeployAsync(params string[] args)
+    {
+        var deploy = await _cluster.Leader.CtlAsync(["deploy", _app, "-o", "json", .. args]);
+        using var doc = JsonDocument.Parse(deploy.Stdout.Length > 0 ? deploy.Stdout : "{}");
+        Assert.True(deploy.Exit == 0, deploy.ToString());
+        return doc.RootElement.Clone();
+    }
+
+    private Task<SwarmService> ServiceAsync() => _manager.Client.Swarm.InspectServiceAsync(_app);
+
+    private async Task<IReadOnlyList<TaskResponse>> RunningTasksAsync()
+    {
+        var tasks = await _manager.Client.Tasks.ListAsync(new TasksListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["service"] = new Dictionary<string, bool> { [_app] = true } },
+        });
+        return tasks.Where(t => t.DesiredState == TaskState.Running && t.Status?.State == TaskState.Running).ToList();
+    }
+
+    private async Task<HashSet<string>> WorkerIdsAsync() =>
+        (await _manager.ListSwarmNodesAsync(CancellationToken.None)).Where(n => n.Role == "worker").Select(n => n.Id).ToHashSet();
+
+    private async Task SetAvailabilityAsync(string nodeId, string availability)
+    {
+        var node = await _manager.Client.Swarm.InspectNodeAsync(nodeId);
+        var spec = node.Spec!;
+        spec.Availability = availability;
+        await _manager.Client.Swarm.UpdateNodeAsync(nodeId, node.Version!.Index ?? 0, spec);
+    }
+}
