@@ -7,14 +7,21 @@ var joinToken = JoinTokenOption.Inline();
 var joinTokenFile = JoinTokenOption.File();
 var stateDir = new Option<DirectoryInfo>("--state-dir")
 {
-    Description = "Directory for this node's identity (key and certificate). Credentials are never written here.",
+    Description = "Directory for this node's identity (node.key, node.crt, ca.crt, node.id). Credentials are never written here.",
     Required = true,
 };
 var dockerHost = DaemonCommandLine.DockerHostOption();
+var writeDockerConfig = new Option<bool>("--write-docker-config")
+{
+    Description = "Also write the cluster's pull credentials into this node's docker CLI config ($DOCKER_CONFIG/config.json, " +
+        "else $HOME/.docker/config.json, mode 0600) so the operator's own `docker pull` can use them. Off by default: " +
+        "credentials then live only in the agent's memory. Swarm does not need this file. Turning it off later removes " +
+        "the entries the agent wrote at its next start.",
+};
 
 var root = new RootCommand("cluster-agent: runs on every node, holds a session with the leader, receives registry credentials as they change, checks them with the local engine and pre-pulls images before deployments.")
 {
-    leader, joinToken, joinTokenFile, stateDir, dockerHost,
+    leader, joinToken, joinTokenFile, stateDir, dockerHost, writeDockerConfig,
 };
 root.SetAction((parse, cancellationToken) =>
 {
@@ -29,9 +36,22 @@ root.SetAction((parse, cancellationToken) =>
     {
         Leader = parse.GetValue(leader)!,
         JoinToken = token,
+        JoinTokenFile = string.IsNullOrWhiteSpace(parse.GetValue(joinToken)) ? parse.GetValue(joinTokenFile)?.FullName : null,
         StateDir = parse.GetValue(stateDir)!.FullName,
         DockerHost = parse.GetValue(dockerHost)!,
+        WriteDockerConfig = parse.GetValue(writeDockerConfig),
     };
+    var problems = options.Validate().ToList();
+    if (problems.Count > 0)
+    {
+        foreach (var problem in problems)
+        {
+            Console.Error.WriteLine($"cluster-agent: {problem}");
+        }
+
+        return Task.FromResult(2);
+    }
+
     return AgentHost.RunAsync(options, cancellationToken);
 });
 return await DaemonCommandLine.RunAsync(root, args);

@@ -21,6 +21,11 @@ public sealed partial class DispatcherApi(
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
+        if (sessions.ShuttingDown)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "the leader is shutting down; reconnect"));
+        }
+
         var node = auth.Authenticate(context, "agent");
 
         Hello hello;
@@ -58,6 +63,10 @@ public sealed partial class DispatcherApi(
             });
             sessions.SendFull(session);
             await ReadAsync(session, requestStream);
+        }
+        catch (OperationCanceledException) when (sessions.ShuttingDown)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "the leader is shutting down; reconnect"));
         }
         catch (OperationCanceledException) when (session.Replaced)
         {

@@ -61,6 +61,19 @@ public sealed partial class SessionRegistry : IDisposable
         Log.Opened(_log, session.NodeId, session.Hostname, session.Id);
     }
 
+    // Leader stopping: end every session now (agents reconnect to the next leader process)
+    // instead of holding the streams through the shutdown timeout.
+    public void CloseAll()
+    {
+        ShuttingDown = true;
+        foreach (var session in _sessions.Values)
+        {
+            session.Close();
+        }
+    }
+
+    public bool ShuttingDown { get; private set; }
+
     public void Close(AgentSession session)
     {
         ArgumentNullException.ThrowIfNull(session);

@@ -58,7 +58,9 @@ internal static partial class LeaderHost
             grpc.EnableDetailedErrors = false;
         });
         builder.Services.AddGrpcReflection();
-        builder.Services.AddGrpcHealthChecks();
+        // Checked on request (no cache), so Health/Check answers SERVING as soon as we listen.
+        builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false)
+            .AddCheck("leader", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.Listen(options.Listen, listen =>
             {
@@ -89,7 +91,11 @@ internal static partial class LeaderHost
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Cluster.Leader");
         app.Lifetime.ApplicationStarted.Register(() => Log.Started(log, options.Listen.ToString(), options.DataDir, pki.CaFingerprint[..16]));
-        app.Lifetime.ApplicationStopping.Register(() => Log.Stopping(log));
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            Log.Stopping(log);
+            app.Services.GetRequiredService<SessionRegistry>().CloseAll();
+        });
         await ProbeEngineAsync(app.Services.GetRequiredService<DockerEngine>(), log, cancellationToken);
         // Apps register which credentials they use; deployments cut short by a restart are closed.
         app.Services.GetRequiredService<AppService>();

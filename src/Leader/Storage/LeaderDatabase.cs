@@ -14,7 +14,10 @@ public sealed class LeaderDatabase : IDisposable
 
     public LeaderDatabase(string path)
     {
-        _db = new LiteDatabase(new ConnectionString { Filename = path, Connection = ConnectionType.Direct });
+        // Strings are stored as given: LiteDB's defaults would trim them and turn "" into null.
+        _db = new LiteDatabase(
+            new ConnectionString { Filename = path, Connection = ConnectionType.Direct },
+            new BsonMapper { EmptyStringToNull = false, TrimWhitespace = false });
         Credentials.EnsureIndex(c => c.Name, unique: true);
         Audit.EnsureIndex(a => a.At);
         Nodes.EnsureIndex(n => n.MachineId);

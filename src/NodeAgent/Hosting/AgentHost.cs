@@ -1,5 +1,4 @@
 using Cluster.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Cluster.NodeAgent.Hosting;
@@ -9,7 +8,7 @@ internal static class AgentHost
     public static async Task<int> RunAsync(AgentOptions options, CancellationToken cancellationToken)
     {
         var builder = DaemonHosting.CreateNodeDaemonBuilder(options.StateDir, options.DockerHost);
-        builder.Services.AddSingleton(options);
+        builder.Services.AddNodeAgent(options);
         using var host = builder.Build();
         await host.RunAsync(cancellationToken);
         return 0;

@@ -1,0 +1,105 @@
+using Cluster.Hosting;
+using Cluster.NodeAgent.Hosting;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.NodeAgent.Session;
+
+// The agent's main loop: one iteration is one session. Whatever ends a session (stream error,
+// leader restart, network cut, engine restart, a refused identity) is logged in one line that
+// says what to do, and the next session starts after a jittered exponential backoff that
+// resets once a session is established. Stops only when the host stops.
+internal sealed partial class SessionService(
+    ISessionRunner session,
+    SessionBackoff backoff,
+    AgentOptions options,
+    TimeProvider time,
+    ILogger<SessionService> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        Log.Starting(log, options.Leader, options.StateDir);
+        try
+        {
+            while (true)
+            {
+                string reason;
+                var kind = SessionFailureKind.Other;
+                try
+                {
+                    await session.RunAsync(backoff.Reset, stoppingToken);
+                    reason = "the session ended";
+                }
+                catch (SessionFailure failure)
+                {
+                    (kind, reason) = (failure.Kind, failure.Message);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    reason = "unexpected failure: " + DaemonCommandLine.Describe(e);
+                }
+
+                var delay = backoff.Next();
+                Report(kind, reason, delay);
+                await Task.Delay(delay, time, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            Log.Stopping(log);
+        }
+    }
+
+    private void Report(SessionFailureKind kind, string reason, TimeSpan delay)
+    {
+        var ms = Math.Round(delay.TotalMilliseconds);
+        switch (kind)
+        {
+            case SessionFailureKind.IdentityRejected:
+                Log.IdentityRejected(log, reason, ms);
+                break;
+            case SessionFailureKind.JoinTokenRejected or SessionFailureKind.JoinRefused or SessionFailureKind.TokenInvalid:
+                Log.JoinFailed(log, reason, ms);
+                break;
+            case SessionFailureKind.LeaderUntrusted:
+                Log.LeaderUntrusted(log, reason, ms);
+                break;
+            case SessionFailureKind.Reconnect:
+                Log.Reconnecting(log, reason);
+                break;
+            case SessionFailureKind.Engine:
+                Log.EngineFailed(log, reason, ms);
+                break;
+            default:
+                Log.SessionEnded(log, reason, ms);
+                break;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1000, LogLevel.Information, "cluster-agent starting: leader {Leader}, state in {StateDir}")]
+        public static partial void Starting(ILogger logger, string leader, string stateDir);
+
+        [LoggerMessage(1001, LogLevel.Information, "cluster-agent stopping")]
+        public static partial void Stopping(ILogger logger);
+
+        [LoggerMessage(1002, LogLevel.Warning, "No session: {Reason}; next try in {Milliseconds} ms")]
+        public static partial void SessionEnded(ILogger logger, string reason, double milliseconds);
+
+        [LoggerMessage(1003, LogLevel.Error, "Cannot join the cluster: {Reason}; next try in {Milliseconds} ms")]
+        public static partial void JoinFailed(ILogger logger, string reason, double milliseconds);
+
+        [LoggerMessage(1004, LogLevel.Error, "Not connecting: {Reason}; next try in {Milliseconds} ms")]
+        public static partial void LeaderUntrusted(ILogger logger, string reason, double milliseconds);
+
+        [LoggerMessage(1005, LogLevel.Error, "Identity refused: {Reason}; deleted it, joining again with the join token in {Milliseconds} ms")]
+        public static partial void IdentityRejected(ILogger logger, string reason, double milliseconds);
+
+        [LoggerMessage(1006, LogLevel.Information, "Reconnecting: {Reason}")]
+        public static partial void Reconnecting(ILogger logger, string reason);
+
+        [LoggerMessage(1007, LogLevel.Warning, "Session not started: {Reason}; next try in {Milliseconds} ms")]
+        public static partial void EngineFailed(ILogger logger, string reason, double milliseconds);
+    }
+}
