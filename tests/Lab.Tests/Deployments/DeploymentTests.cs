@@ -215,19 +215,28 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
     [Fact]
     public async Task SecondDeploymentWhileOneRuns_IsRefusedNamingTheRunningOne()
     {
+        // A deployment of a crashing image stays running until swarm gives up and rolls back
+        // (many seconds), which leaves a wide window to try a second one.
         await PushAsync("v1");
         await CreateAppAsync("v1", "--constraint", "node.role==worker");
+        Assert.Equal("succeeded", (await DeployAsync()).GetProperty("status").GetString());
+        await PushAsync("broken", crash: true);
 
-        var first = _cluster.Leader.CtlAsync("deploy", _app, "-o", "json");
-        CliResult? second = null;
-        await _cluster.WaitAsync("a second deploy to be refused", async () =>
+        var first = _cluster.Leader.CtlAsync("deploy", _app, "--tag", "broken", "-o", "json");
+        string? runningId = null;
+        await _cluster.WaitAsync("the first deployment to be running", async () =>
         {
-            second = await _cluster.Leader.CtlAsync("deploy", _app);
-            return second.Stderr.Contains("still running", StringComparison.Ordinal) || first.IsCompleted;
+            var list = await _cluster.Leader.CtlAsync("deployment", "list", _app, "-o", "json");
+            using var doc = JsonDocument.Parse(list.Stdout);
+            runningId = doc.RootElement.EnumerateArray().Where(d => d.GetProperty("status").GetString() == "running").Select(d => d.GetProperty("id").GetString()).FirstOrDefault();
+            return runningId is not null;
         });
 
-        Assert.Contains("is still running", second!.Stderr, StringComparison.Ordinal);
-        Assert.Equal(0, (await first).Exit);
+        var second = await _cluster.Leader.CtlAsync("deploy", _app);
+
+        Assert.NotEqual(0, second.Exit);
+        Assert.Contains($"deployment {runningId} of app '{_app}' is still running", second.Stderr, StringComparison.Ordinal);
+        Assert.NotEqual(0, (await first).Exit);
     }
 
     [Fact]
