@@ -38,12 +38,12 @@ internal sealed class AdminConnection : IDisposable
     {
         if (string.IsNullOrWhiteSpace(leader))
         {
-            throw new CliException("no leader address: pass --leader HOST:PORT or set CLUSTER_LEADER");
+            throw new CliException("no leader address: pass --leader HOST:PORT, set CLUSTER_LEADER, or write leader=HOST:PORT in /etc/cluster/clusterctl.conf");
         }
 
         if (string.IsNullOrWhiteSpace(token))
         {
-            throw new CliException("no admin token: set CLUSTER_TOKEN (or pass --token); the leader writes it to DATA_DIR/admin.token");
+            throw new CliException("no admin token: set CLUSTER_TOKEN (or pass --token, or token-file=PATH in /etc/cluster/clusterctl.conf); the leader writes it to DATA_DIR/admin.token");
         }
 
         if (!ClusterToken.TryParse(token, out var parsed, out var error))

@@ -14,7 +14,16 @@ internal static class LeaderCall
         AdminConnection? connection = null;
         try
         {
-            connection = AdminConnection.Open(parse.GetValue(GlobalOptions.Leader), parse.GetValue(GlobalOptions.Token));
+            var leader = parse.GetValue(GlobalOptions.Leader);
+            var token = parse.GetValue(GlobalOptions.Token);
+            if (string.IsNullOrWhiteSpace(leader) || string.IsNullOrWhiteSpace(token))
+            {
+                var (configLeader, configToken) = ClientConfig.Load();
+                leader = string.IsNullOrWhiteSpace(leader) ? configLeader : leader;
+                token = string.IsNullOrWhiteSpace(token) ? configToken : token;
+            }
+
+            connection = AdminConnection.Open(leader, token);
             return await action(connection);
         }
         catch (CliException e)

@@ -187,6 +187,28 @@ public sealed class RegistryCredentialTests(LabFixture lab) : IAsyncLifetime
         Assert.True(await RevisionAsync("lab2") > revision);
     }
 
+    [Fact]
+    public async Task ConfigFile_PointsAtLeaderAndTokenFile_NoFlagsNeeded()
+    {
+        Assert.Equal(0, (await AddAsync("lab", _password)).Exit);
+        var config = Path.Combine(Path.GetDirectoryName(_leader.DataDir)!, "clusterctl.conf");
+        await File.WriteAllTextAsync(config, $"# written by install.sh\nleader={_leader.Address}\ntoken-file={Path.Combine(_leader.DataDir, "admin.token")}\n");
+        Environment.SetEnvironmentVariable("CLUSTER_CONFIG", config);
+        try
+        {
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+            var exit = await Cluster.Cli.ClusterCtl.RunAsync(["registry", "list", "-o", "json"], stdout, stderr, new StringReader(""));
+
+            Assert.True(exit == 0, stderr.ToString());
+            Assert.Contains("\"lab\"", stdout.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("CLUSTER_CONFIG", null);
+        }
+    }
+
     private Task<CliResult> AddAsync(string name, string password) =>
         _leader.CtlWithStdinAsync(password + "\n", "registry", "add", name, "--provider", "generic", "--url", lab.Env.Registry, "--username", _user, "--password-stdin", "--insecure");
 
