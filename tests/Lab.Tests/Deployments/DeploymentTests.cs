@@ -264,6 +264,72 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
     }
 
     [Fact]
+    public async Task LeaderKilledMidDeployment_RecordSaysWhichSpecTheServiceIsOn()
+    {
+        await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker");
+        Assert.Equal("succeeded", (await DeployAsync()).GetProperty("status").GetString());
+        var broken = await PushAsync("broken", crash: true);
+
+        var deploy = _cluster.Leader.CtlAsync("deploy", _app, "--tag", "broken");
+        string? id = null;
+        await _cluster.WaitAsync("the deployment to have updated the service", async () =>
+        {
+            var list = await _cluster.Leader.CtlAsync("deployment", "list", _app, "-o", "json");
+            using var doc = JsonDocument.Parse(list.Stdout);
+            var running = doc.RootElement.EnumerateArray().FirstOrDefault(d => d.GetProperty("status").GetString() == "running");
+            id = running.ValueKind == JsonValueKind.Object ? running.GetProperty("id").GetString() : null;
+            return id is not null && running.GetProperty("log").EnumerateArray().Any(l => l.GetString()!.Contains("updated service", StringComparison.Ordinal));
+        });
+        await _cluster.Leader.KillAsync();
+        await deploy;
+
+        await _cluster.Leader.StartAsync();
+
+        var show = await _cluster.Leader.CtlAsync("deployment", "show", id!, "-o", "json");
+        using var record = JsonDocument.Parse(show.Stdout);
+        Assert.Equal("failed", record.RootElement.GetProperty("status").GetString());
+        var error = record.RootElement.GetProperty("error").GetString()!;
+        Assert.Contains("leader restarted during this deployment", error, StringComparison.Ordinal);
+        var image = (await ServiceAsync()).Spec!.TaskTemplate!.ContainerSpec!.Image!;
+        Assert.Contains(image.EndsWith(broken, StringComparison.Ordinal) ? "NEW spec" : "OLD spec", error, StringComparison.Ordinal);
+        Assert.Contains(image, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AgentReconnects_PrePullsTheImageOfEveryAppThatMayRunThere()
+    {
+        var digest = await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker", "--replicas", "1");
+        Assert.Equal("succeeded", (await DeployAsync()).GetProperty("status").GetString());
+        var node3 = (await _manager.ListSwarmNodesAsync(CancellationToken.None)).Single(n => n.Hostname == lab.Env.NodeHostname(3));
+        var tasks = await RunningTasksAsync();
+        Assert.Single(tasks);
+        // Keep the task off node 3 so its image can be removed there.
+        await _cluster.KillAgentAsync(3);
+        using var engine3 = new DockerEngine(lab.Env.NodeSocket(3));
+        if (tasks[0].NodeID != node3.Id)
+        {
+            await engine3.RemoveImageAsync($"{Repository}@{digest}", CancellationToken.None);
+            Assert.False(await engine3.ImageExistsAsync($"{Repository}@{digest}", CancellationToken.None));
+
+            _cluster.StartAgent(3);
+
+            await _cluster.WaitAsync("node 3 to pre-pull the app's pinned image on reconnect", () => engine3.ImageExistsAsync($"{Repository}@{digest}", CancellationToken.None));
+        }
+        else
+        {
+            // The task runs on node 3 itself; the image is in use there. Check node 2 instead.
+            using var engine2 = new DockerEngine(lab.Env.NodeSocket(2));
+            await _cluster.KillAgentAsync(2);
+            await engine2.RemoveImageAsync($"{Repository}@{digest}", CancellationToken.None);
+            _cluster.StartAgent(2);
+            _cluster.StartAgent(3);
+            await _cluster.WaitAsync("node 2 to pre-pull the app's pinned image on reconnect", () => engine2.ImageExistsAsync($"{Repository}@{digest}", CancellationToken.None));
+        }
+    }
+
+    [Fact]
     public async Task RemoveApp_RemovesItsService()
     {
         await PushAsync("v1");

@@ -88,6 +88,21 @@ public sealed class LeaderProcess : IAsyncDisposable
         }
     }
 
+    // kill -9: the leader gets no chance to finish anything.
+    public async Task KillAsync()
+    {
+        if (_daemon is null)
+        {
+            return;
+        }
+
+        _daemon.Signal("KILL");
+        await _daemon.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        _previousLogs.Add(_daemon.Output);
+        await _daemon.DisposeAsync();
+        _daemon = null;
+    }
+
     public async Task RestartAsync()
     {
         await StopAsync();
