@@ -257,7 +257,10 @@ public sealed partial class CredentialService(
             check = await registry.CheckAccessAsync(host, repository, RegistryAccess.Push, login, cancellationToken);
             if (!check.Ok && check.Failure is RegistryFailureKind.Forbidden or RegistryFailureKind.Unauthorized)
             {
-                check = check with { Message = $"token lacks push permission ({ProviderRules.PushPermission(provider)}) for {repository} on {host.Host}: {check.Message}" };
+                var message = check.Message.Contains("lacks push permission", StringComparison.Ordinal)
+                    ? check.Message
+                    : $"token lacks push permission for {repository} on {host.Host}: {check.Message}";
+                check = check with { Message = $"{message} (it needs {ProviderRules.PushPermission(provider)})" };
             }
         }
 
