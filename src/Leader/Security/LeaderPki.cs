@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Cluster.Core.Files;
 using Cluster.Core.Security;
 
 namespace Cluster.Leader.Security;
@@ -45,8 +46,8 @@ public sealed class LeaderPki
             request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
             var now = DateTimeOffset.UtcNow;
             ca = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(20));
-            WriteFile(caKey, key.ExportPkcs8PrivateKeyPem(), Private);
-            WriteFile(caCrt, ca.ExportCertificatePem(), Private | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            PrivateFile.WriteText(caKey, key.ExportPkcs8PrivateKeyPem(), Private);
+            PrivateFile.WriteText(caCrt, ca.ExportCertificatePem(), Private | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         }
 
         return new LeaderPki(ca, IssueServer(ca, serverNames));
@@ -92,20 +93,5 @@ public sealed class LeaderPki
         var now = DateTimeOffset.UtcNow;
         using var issued = request.Create(ca, now.AddMinutes(-5), now.AddYears(1), RandomNumberGenerator.GetBytes(16));
         return issued.CopyWithPrivateKey(key);
-    }
-
-    internal static void WriteFile(string path, string content, UnixFileMode mode)
-    {
-        // Created with its final mode, then renamed into place: the secret is never readable by
-        // others, not even for an instant, and a crash leaves the old file or the new, never half.
-        var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = mode }))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(content);
-        }
-
-        File.SetUnixFileMode(temp, mode);
-        File.Move(temp, path, overwrite: true);
     }
 }

@@ -1,3 +1,4 @@
+using Cluster.Core.Files;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -15,8 +16,8 @@ public sealed class SecretBox
 {
     private const int NonceSize = 12;
     private const int TagSize = 16;
-    private static readonly UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private static readonly UnixFileMode PrivateDir = PrivateFile | UnixFileMode.UserExecute;
+    private static readonly UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private static readonly UnixFileMode PrivateDir = OwnerOnly | UnixFileMode.UserExecute;
 
     private readonly string _keyDir;
     private readonly Dictionary<string, byte[]> _keys;
@@ -117,14 +118,14 @@ public sealed class SecretBox
         var id = DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         var key = RandomNumberGenerator.GetBytes(32);
         var path = Path.Combine(_keyDir, id + ".key");
-        using (var stream = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = PrivateFile }))
+        using (var stream = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnly }))
         {
             stream.Write(key);
             stream.Flush(flushToDisk: true);
         }
 
         _keys[id] = key;
-        LeaderPki.WriteFile(Path.Combine(_keyDir, "current"), id + "\n", PrivateFile);
+        PrivateFile.WriteText(Path.Combine(_keyDir, "current"), id + "\n", OwnerOnly);
         CurrentKeyId = id;
         return id;
     }

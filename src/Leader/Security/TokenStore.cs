@@ -1,3 +1,4 @@
+using Cluster.Core.Files;
 using Cluster.Core.Security;
 
 namespace Cluster.Leader.Security;
@@ -33,7 +34,7 @@ public sealed class TokenStore
     public ClusterToken RotateJoin()
     {
         var token = ClusterToken.Create(ClusterTokenKind.Join, _caFingerprint);
-        LeaderPki.WriteFile(PathOf(_dataDir, ClusterTokenKind.Join), token.Format() + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        PrivateFile.WriteText(PathOf(_dataDir, ClusterTokenKind.Join), token.Format() + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Volatile.Write(ref _join, token);
         return token;
     }
@@ -52,7 +53,7 @@ public sealed class TokenStore
         }
 
         var token = ClusterToken.Create(kind, caFingerprint);
-        LeaderPki.WriteFile(path, token.Format() + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        PrivateFile.WriteText(path, token.Format() + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return token;
     }
 }

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cluster.NodeAgent.Assignments;
 using Cluster.NodeAgent.Hosting;
-using Cluster.NodeAgent.Storage;
+using Cluster.Core.Files;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Cluster.NodeAgent.Storage;
+using Cluster.Core.Files;
 
 namespace Cluster.NodeAgent.Identity;
 

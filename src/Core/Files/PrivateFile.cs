@@ -1,10 +1,10 @@
-namespace Cluster.NodeAgent.Storage;
+namespace Cluster.Core.Files;
 
-// Files only this node's root may read: the identity key, the operator's docker CLI config.
-// Each is created with its final mode and renamed into place, so a secret is never readable by
-// others, not even for an instant, and a crash leaves the old file or the new one, never half.
-// Same rule as Cluster.Leader.Security.LeaderPki.WriteFile: candidate for Cluster.Core.
-internal static class PrivateFile
+// Files only their owner may read: keys, tokens, node identities, the operator's docker CLI
+// config. Each is created with its final mode and renamed into place, so a secret is never
+// readable by others, not even for an instant, and a crash leaves the old file or the new one,
+// never half.
+public static class PrivateFile
 {
     public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
