@@ -85,6 +85,23 @@ public sealed class AdminApiSecurityTests(LabFixture lab) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reflection_ListsTheAdminServices()
+    {
+        using var channel = ChannelWithCaFile();
+        var client = new Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionClient(channel);
+        using var call = client.ServerReflectionInfo(deadline: DateTime.UtcNow.AddSeconds(30));
+
+        await call.RequestStream.WriteAsync(new Grpc.Reflection.V1Alpha.ServerReflectionRequest { ListServices = "" });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+
+        Assert.Contains("cluster.admin.v1.Registries", services);
+        Assert.Contains("cluster.admin.v1.Deployments", services);
+        Assert.Contains("grpc.health.v1.Health", services);
+    }
+
+    [Fact]
     public async Task Secrets_AfterAddUpdateVerifyRestartAndKeyRotation_NeverAppearInDbLogsOrOutput()
     {
         var secondPassword = "rotated-" + Guid.NewGuid().ToString("N");

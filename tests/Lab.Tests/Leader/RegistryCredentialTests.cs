@@ -188,6 +188,23 @@ public sealed class RegistryCredentialTests(LabFixture lab) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Remove_CredentialUsedByApps_RefusedNamingThemUnlessForced()
+    {
+        Assert.Equal(0, (await AddAsync("lab", _password)).Exit);
+        var create = await _leader.CtlAsync("app", "create", "web", "--image", $"{lab.Env.Registry}/acme/web:1.0.6", "--registry", "lab");
+        Assert.True(create.Exit == 0, create.ToString());
+
+        var refused = await _leader.CtlAsync("registry", "remove", "lab");
+        Assert.NotEqual(0, refused.Exit);
+        Assert.Contains("used by app web", refused.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, (await _leader.CtlAsync("registry", "show", "lab")).Exit);
+
+        var forced = await _leader.CtlAsync("registry", "remove", "lab", "--force");
+        Assert.True(forced.Exit == 0, forced.ToString());
+        Assert.NotEqual(0, (await _leader.CtlAsync("registry", "show", "lab")).Exit);
+    }
+
+    [Fact]
     public async Task ConfigFile_PointsAtLeaderAndTokenFile_NoFlagsNeeded()
     {
         Assert.Equal(0, (await AddAsync("lab", _password)).Exit);
