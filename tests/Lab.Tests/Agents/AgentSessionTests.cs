@@ -189,6 +189,21 @@ public sealed class AgentSessionTests(LabFixture lab) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PushOnlyCredential_NeverSentToAgents_ButTheirRevisionStillAdvances()
+    {
+        var add = await _cluster.Leader.CtlWithStdinAsync(_password, "registry", "add", "builds", "--provider", "generic", "--url", lab.Env.Registry, "--username", _user, "--password-stdin", "--insecure", "--push-only");
+        Assert.True(add.Exit == 0, add.ToString());
+        var pushOnly = (await _cluster.RegistryAsync("builds")).GetProperty("revision").GetInt64();
+        var pull = await AddAsync();
+
+        await WaitAllAckedAsync(Math.Max(pull, pushOnly));
+        await WaitAllChecksAsync("ok", pull);
+
+        // Every node checked the pull credential it received, and none ever saw the push-only one.
+        Assert.Empty((await _cluster.RegistryAsync("builds")).GetProperty("nodes").EnumerateArray());
+    }
+
+    [Fact]
     public async Task Credentials_NeverWrittenToStateDirsLogsOrDockerConfig()
     {
         var revision = await AddAsync();
