@@ -93,7 +93,12 @@ internal static class DeployCommands
             return;
         }
 
-        await stdout.WriteLineAsync($"  {step.Node}: {step.Step} {step.Status}{(string.IsNullOrEmpty(step.Error) ? "" : ": " + step.Error)}");
+        // Progress events before the size is known repeat the "running" status: say it once.
+        var line = $"  {step.Node}: {step.Step} {step.Status}{(string.IsNullOrEmpty(step.Error) ? "" : ": " + step.Error)}";
+        if (lastPercent.TryAdd("line:" + line, 0))
+        {
+            await stdout.WriteLineAsync(line);
+        }
     }
 
     private static string Bar(int percent) => "[" + new string('#', percent / 5).PadRight(20, '.') + "]";

@@ -40,6 +40,10 @@ public sealed class AgentSession : IDisposable
 
     public DateTime LastHeartbeat { get; set; }
 
+    // Newest revision the agent acknowledged in this session; written to the database in batches
+    // (AckWriter), read live by `node list`.
+    public long AckedRevision { get; set; }
+
     public bool Replaced { get; private set; }
 
     public CancellationToken Token => _cts.Token;

@@ -80,7 +80,7 @@ public sealed partial class DispatcherApi(
         finally
         {
             sessions.Close(session);
-            nodes.Seen(node.Id, session.LastHeartbeat);
+            nodes.SessionEnded(node.Id, session.LastHeartbeat, session.AckedRevision);
             await writer;
         }
     }
@@ -105,7 +105,7 @@ public sealed partial class DispatcherApi(
                     break;
                 case AgentMessage.KindOneofCase.Ack:
                     session.LastHeartbeat = time.GetUtcNow().UtcDateTime;
-                    nodes.Acked(session.NodeId, (long)message.Ack.Revision);
+                    session.AckedRevision = Math.Max(session.AckedRevision, (long)message.Ack.Revision);
                     Log.Acked(log, session.NodeId, message.Ack.Revision);
                     break;
                 case AgentMessage.KindOneofCase.Resync:
@@ -153,7 +153,7 @@ public sealed partial class DispatcherApi(
 
     private static partial class Log
     {
-        [LoggerMessage(610, LogLevel.Information, "node {NodeId} acknowledged credential revision {Revision}")]
+        [LoggerMessage(610, LogLevel.Debug, "node {NodeId} acknowledged credential revision {Revision}")]
         public static partial void Acked(ILogger logger, string nodeId, ulong revision);
 
         [LoggerMessage(611, LogLevel.Information, "node {NodeId} asked to re-sync from revision {Revision}: {Reason}")]

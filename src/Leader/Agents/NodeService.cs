@@ -35,7 +35,7 @@ public sealed class NodeService(NodeStore nodes, SessionRegistry sessions, Docke
                 swarmNode?.Role ?? node.SwarmRole,
                 node.SwarmNodeId,
                 sessions.IsReady(node.Id) ? "ready" : "down",
-                node.AckedRevision,
+                Math.Max(node.AckedRevision, live?.AckedRevision ?? 0),
                 live is not null ? live.LastHeartbeat : node.LastSeen,
                 node.EngineVersion,
                 node.Architecture));

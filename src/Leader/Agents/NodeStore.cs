@@ -49,29 +49,25 @@ public sealed class NodeStore(LeaderDatabase db, TimeProvider time)
             return true;
         });
 
-    public void Acked(string id, long revision) =>
+    // Acks of many sessions in one transaction (one fsync), instead of one per ack: with a
+    // thousand agents acking a change at once, per-ack writes were the leader's bottleneck.
+    public void SaveAcks(IEnumerable<(string NodeId, long Revision, DateTime LastSeen)> acks) =>
         db.Write(d =>
         {
-            if (d.Nodes.FindById(id) is { } node && revision > node.AckedRevision)
+            foreach (var (id, revision, seen) in acks)
             {
-                node.AckedRevision = revision;
-                d.Nodes.Update(node);
+                if (d.Nodes.FindById(id) is { } node && (revision > node.AckedRevision || node.LastSeen != seen))
+                {
+                    node.AckedRevision = Math.Max(node.AckedRevision, revision);
+                    node.LastSeen = seen;
+                    d.Nodes.Update(node);
+                }
             }
 
             return true;
         });
 
-    public void Seen(string id, DateTime at) =>
-        db.Write(d =>
-        {
-            if (d.Nodes.FindById(id) is { } node)
-            {
-                node.LastSeen = at;
-                d.Nodes.Update(node);
-            }
-
-            return true;
-        });
+    public void SessionEnded(string id, DateTime lastSeen, long ackedRevision) => SaveAcks([(id, ackedRevision, lastSeen)]);
 
     public void RecordCheck(NodeCheckRecord check) => db.Write(d => d.NodeChecks.Upsert(check));
 

@@ -128,6 +128,18 @@ public sealed partial class SessionRegistry : IDisposable
 
     private void OnCredentialChanged(CredentialChange change)
     {
+        // Built once per change, not once per session: one read and one decryption for all.
+        Assignment? item = null;
+        if (change.Removed)
+        {
+            item = Assignments.Remove(change.CredentialId);
+        }
+        else if (_credentials.PullCredential(change.CredentialId) is { } current)
+        {
+            item = Assignments.Update(current.Credential, current.Secret);
+        }
+
+        var increment = new LeaderMessage { Assignments = Assignments.Incremental(change.Revision - 1, change.Revision, item) };
         foreach (var session in _sessions.Values)
         {
             lock (session.Sync)
@@ -143,19 +155,10 @@ public sealed partial class SessionRegistry : IDisposable
                     continue;
                 }
 
-                Assignment? item = null;
-                if (change.Removed)
-                {
-                    item = Assignments.Remove(change.CredentialId);
-                }
-                else if (_credentials.PullCredential(change.CredentialId) is { } current)
-                {
-                    item = Assignments.Update(current.Credential, current.Secret);
-                }
-
                 // A push-only credential changes the revision but nothing the agent holds: the
-                // empty increment keeps the agent's acknowledged revision in step.
-                session.Send(new LeaderMessage { Assignments = Assignments.Incremental(session.LastSentRevision, change.Revision, item) });
+                // empty increment keeps the agent's acknowledged revision in step. The message is
+                // shared: gRPC serialises it per stream without changing it.
+                session.Send(increment);
                 session.LastSentRevision = change.Revision;
             }
         }

@@ -48,6 +48,7 @@ internal static partial class LeaderHost
         builder.Services.AddSingleton<SessionRegistry>();
         builder.Services.AddSingleton<PrePullReports>();
         builder.Services.AddSingleton<NodeService>();
+        builder.Services.AddHostedService<AckWriter>();
         builder.Services.AddSingleton<AppService>();
         builder.Services.AddSingleton(options.Deployments);
         builder.Services.AddSingleton<DeploymentOrchestrator>();

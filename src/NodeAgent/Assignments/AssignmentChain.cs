@@ -36,6 +36,10 @@ internal sealed class AssignmentChain(AssignmentStore store)
             case AssignmentSet.Types.Type.Incremental when set.AppliesTo != held.Revision:
                 return Resync(held, $"change applies to revision {set.AppliesTo} but this node holds revision {held.Revision}");
 
+            // Image pins are not credentials: a set of pins only may leave the revision where it is.
+            case AssignmentSet.Types.Type.Incremental when set.ResultsIn == set.AppliesTo && set.Changes.All(c => c.ItemCase == Assignment.ItemOneofCase.ImagePin):
+                return Publish(held, Build(held, set, out var pinsSkipped), pinsSkipped);
+
             case AssignmentSet.Types.Type.Incremental when set.ResultsIn <= set.AppliesTo:
                 return Resync(held, $"change from revision {set.AppliesTo} results in revision {set.ResultsIn}, which does not move forward");
 

@@ -80,15 +80,30 @@ public sealed class AssignmentChainTests
     }
 
     [Fact]
-    public void Apply_IncrementalThatDoesNotMoveForward_RequestsResync()
+    public void Apply_CredentialChangeThatDoesNotMoveForward_RequestsResync()
     {
         var chain = new AssignmentChain(_store);
         chain.Apply(Full(4));
 
-        var outcome = chain.Apply(Incremental(4, 4));
+        var outcome = chain.Apply(Incremental(4, 4, Update(Pull("a", "ghcr.io", 4))));
 
         Assert.Equal(AssignmentOutcomeKind.ResyncRequested, outcome.Kind);
         Assert.Equal(4ul, outcome.Reply!.Resync.HeldRevision);
+        Assert.Empty(_store.Current.Credentials);
+    }
+
+    [Fact]
+    public void Apply_PinsOnlyAtTheSameRevision_AppliedWithoutMovingTheRevision()
+    {
+        var chain = new AssignmentChain(_store);
+        chain.Apply(Full(4, Update(Pull("a", "ghcr.io", 4))));
+
+        var outcome = chain.Apply(Incremental(4, 4, Pin("web", "ghcr.io/t/web:2@sha256:" + new string('a', 64))));
+
+        Assert.NotEqual(AssignmentOutcomeKind.ResyncRequested, outcome.Kind);
+        Assert.Equal(4ul, outcome.Reply!.Ack.Revision);
+        Assert.Equal(["web"], outcome.ChangedPins.Select(p => p.AppId));
+        Assert.Equal(["a"], _store.Current.Credentials.Keys);
     }
 
     [Fact]
