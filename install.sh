@@ -60,7 +60,9 @@ Flags:
   --leader HOST:PORT         agent, builder: the leader's address
   --join-token-file FILE     agent, builder: file holding the join token (the leader's
                              DATA/leader/join.token, copied over securely); stored as
-                             ETC/join.token, mode 0600. Never pass a token on the command line.
+                             ETC/join.token, mode 0600.
+  --join-token TOKEN         agent, builder: the token itself; accepted, but every local user can
+                             read it in ps: prefer the file or stdin
   --join-token-stdin         agent, builder: read the join token from standard input instead
   --user NAME                the user the daemons run as (default: cluster, created as a system
                              user with the Docker socket's group); 'root' runs them as root
@@ -258,6 +260,7 @@ PURGE=0
 NO_BUILD=0
 SELF_CONTAINED=0
 JOIN_STDIN=0
+F_TOKEN_INLINE=
 OUT_DIR=
 F_DOCKER_HOST='' F_LISTEN='' F_ADVERTISE='' F_LEADER='' F_TOKEN_FILE='' F_USER=${CLUSTER_USER:-} F_INIT=${CLUSTER_INIT:-}
 F_BINARIES='' F_SWARM_ADDR=''
@@ -288,7 +291,10 @@ parse_args() {
       --leader) need "$@"; F_LEADER=$2; shift 2 ;;
       --join-token-file) need "$@"; F_TOKEN_FILE=$2; shift 2 ;;
       --join-token)
-        usage_error "install.sh does not take the join token on the command line (every local user can read it in ps): put it in a file readable by root only and pass --join-token-file FILE, or pipe it into --join-token-stdin" ;;
+        # Accepted for the documented interface, but argv is readable by every local user (ps):
+        # the token goes straight into a 0600 copy and is never put in a unit or config.
+        need "$@"; F_TOKEN_INLINE=$2; shift 2
+        warn "--join-token puts the token where every local user can read it (ps, shell history); prefer --join-token-file FILE or --join-token-stdin" ;;
       --user) need "$@"; F_USER=$2; shift 2 ;;
       --init) need "$@"; F_INIT=$2; shift 2 ;;
       --binaries) need "$@"; F_BINARIES=$2; shift 2 ;;
@@ -307,7 +313,7 @@ parse_args() {
   if [ "$COMMAND" != units ] && [ -n "$OUT_DIR" ]; then usage_error "--out goes with units"; fi
   case "$COMMAND" in
     agent|builder) ;;
-    *) if [ -n "$F_TOKEN_FILE" ] || [ "$JOIN_STDIN" = 1 ]; then
+    *) if [ -n "$F_TOKEN_FILE" ] || [ -n "$F_TOKEN_INLINE" ] || [ "$JOIN_STDIN" = 1 ]; then
          usage_error "$COMMAND takes no join token: the leader makes its own (DATA/leader/join.token)"; fi
        if [ -n "$F_LEADER" ] && [ "$COMMAND" != units ]; then usage_error "$COMMAND takes no --leader (its leader is local; see --listen)"; fi ;;
   esac
@@ -537,6 +543,10 @@ check_join_token() {
     tmpdir
     TOKEN_SOURCE=$TMP/join.token
     (umask 077; head -c 1024 >"$TOKEN_SOURCE")
+  elif [ -n "$F_TOKEN_INLINE" ]; then
+    tmpdir
+    TOKEN_SOURCE=$TMP/join.token
+    (umask 077; printf '%s\n' "$F_TOKEN_INLINE" >"$TOKEN_SOURCE")
   elif [ -n "$F_TOKEN_FILE" ]; then
     [ -e "$F_TOKEN_FILE" ] || die "join token file $F_TOKEN_FILE does not exist (copy the leader's DATA/leader/join.token here first); nothing was changed"
     [ -r "$F_TOKEN_FILE" ] && [ -f "$F_TOKEN_FILE" ] || die "cannot read the join token file $F_TOKEN_FILE; nothing was changed"
@@ -581,7 +591,10 @@ check_leader_pin() {
   tmpdir
   local leaf=$TMP/leader.pem off hex fp try
   for try in 1 2 3; do
-    if echo | timeout 15 openssl s_client -connect "${S[LEADER]}" 2>"$TMP/s_client.err" | openssl x509 >"$leaf" 2>/dev/null; then break; fi
+    # -alpn h2: the leader speaks only HTTP/2 and may close a TLS connection that did not ask
+    # for it before s_client has printed the certificate.
+    if echo | timeout 15 openssl s_client -alpn h2 -connect "${S[LEADER]}" 2>"$TMP/s_client.err" | openssl x509 >"$leaf" 2>/dev/null; then break; fi
+    sleep 1
     if [ "$try" = 3 ]; then
       die "the leader at ${S[LEADER]} answered, but no TLS certificate came back ($(grep -m1 -i error "$TMP/s_client.err" || echo "openssl s_client got none")): is that the cluster-leader's --listen address? nothing was changed"
     fi
