@@ -330,6 +330,35 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
     }
 
     [Fact]
+    public async Task MultiArchIndex_PinnedByIndexDigest_AndRefusedWhenNoPlatformFitsTheNodes()
+    {
+        await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker");
+        var manifest = await ManifestOfAsync("v1");
+
+        var armOnly = await PushIndexAsync("arm-only", manifest, ("linux", "arm64"));
+        var refused = await _cluster.Leader.CtlAsync("deploy", _app, "--tag", "arm-only", "-o", "json");
+        Assert.NotEqual(0, refused.Exit);
+        using (var doc = JsonDocument.Parse(refused.Stdout))
+        {
+            Assert.Equal(armOnly, doc.RootElement.GetProperty("digest").GetString());
+            var error = doc.RootElement.GetProperty("error").GetString()!;
+            Assert.Contains("has no image for", error, StringComparison.Ordinal);
+            Assert.Contains($"node {lab.Env.NodeHostname(2)} (linux/amd64)", error, StringComparison.Ordinal);
+            Assert.Contains($"node {lab.Env.NodeHostname(3)} (linux/amd64)", error, StringComparison.Ordinal);
+            Assert.Contains("linux/arm64", error, StringComparison.Ordinal);
+        }
+
+        await Assert.ThrowsAsync<global::Docker.DotNet.DockerApiException>(() => _manager.Client.Swarm.InspectServiceAsync(_app));
+
+        var multi = await PushIndexAsync("multi", manifest, ("linux", "arm64"), ("linux", "amd64"));
+        var deployed = await DeployAsync("--tag", "multi");
+        Assert.Equal("succeeded", deployed.GetProperty("status").GetString());
+        Assert.Equal(multi, deployed.GetProperty("digest").GetString());
+        Assert.Equal($"{Repository}:multi@{multi}", (await ServiceAsync()).Spec!.TaskTemplate!.ContainerSpec!.Image);
+    }
+
+    [Fact]
     public async Task RemoveApp_RemovesItsService()
     {
         await PushAsync("v1");
@@ -349,6 +378,38 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
         var context = crash ? TestImages.Crashing(Guid.NewGuid().ToString("N")) : TestImages.Context(Guid.NewGuid().ToString("N"));
         await _manager.BuildImageAsync(context, image.Canonical, null, CancellationToken.None);
         return await _manager.PushImageAsync(image, new RegistryLogin(lab.Env.Registry, lab.Env.RegistryUser, lab.Env.RegistryPassword), CancellationToken.None);
+    }
+
+    private async Task<ManifestDigest> ManifestOfAsync(string tag)
+    {
+        using var registry = new RegistryClient();
+        var result = await registry.ResolveAsync(RegistryHost.Parse(lab.Env.Registry, insecure: true), ImageReference.Parse($"{Repository}:{tag}"),
+            new RegistryLogin(lab.Env.Registry, lab.Env.RegistryUser, lab.Env.RegistryPassword), CancellationToken.None);
+        Assert.True(result.Check.Ok, result.Check.Message);
+        return result.Value!;
+    }
+
+    // Pushes a manifest list naming the one real manifest under the given platforms (the
+    // registry checks only that the referenced manifest exists), returning the list's digest.
+    private async Task<string> PushIndexAsync(string tag, ManifestDigest manifest, params (string Os, string Arch)[] platforms)
+    {
+        var index = new
+        {
+            schemaVersion = 2,
+            mediaType = "application/vnd.docker.distribution.manifest.list.v2+json",
+            manifests = platforms.Select(p => new { mediaType = manifest.MediaType, digest = manifest.Digest, size = manifest.Size ?? 0, platform = new { architecture = p.Arch, os = p.Os } }).ToArray(),
+        };
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"http://{lab.Env.Registry}/v2/{Repository[(lab.Env.Registry.Length + 1)..]}/manifests/{tag}")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(index), System.Text.Encoding.UTF8),
+        };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/vnd.docker.distribution.manifest.list.v2+json");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{lab.Env.RegistryUser}:{lab.Env.RegistryPassword}")));
+        using var response = await http.SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return response.Headers.GetValues("Docker-Content-Digest").Single();
     }
 
     private async Task CreateAppAsync(string tag, params string[] args)
