@@ -64,7 +64,7 @@ die() {
 }
 usage() {
   cat >&2 <<EOF
-usage: ${0##*/} install | up [--nodes N] | down | status | env | check-clean | selftest
+usage: ${0##*/} install | up [--nodes N] | down | status | env | check-clean | selftest | restart-engine I
   lab dir: \$CLUSTER_LAB_DIR (default /tmp/clab), now $LAB
 EOF
   exit 2
@@ -622,6 +622,33 @@ start_dockerd() {
   echo $! >"$d/launch.pid"
 }
 
+# Stops one node's dockerd (SIGTERM, by its recorded pid) and starts it again, as a reboot of that
+# engine would; its swarm state is on disk, so the node rejoins the swarm by itself. For tests of
+# what survives an engine restart.
+do_restart_engine() {
+  local i=$1 d pid polls=0
+  [[ -f $LAB/lab.env ]] || die "the lab is not up"
+  (( i >= 1 && i <= $(recorded_nodes) )) || die "no node $i in this lab"
+  d=$(node_dir "$i")
+  pid=$(read_pid "$d/docker.pid")
+  if [[ -n $pid ]]; then
+    kill -TERM "$pid"
+    while kill -0 "$pid" 2>/dev/null; do
+      polls=$((polls + 1))
+      ((polls <= 300)) || die "node $i: dockerd $pid did not stop within 30 s"
+      sleep 0.1
+    done
+  fi
+  start_dockerd "$i"
+  polls=0
+  until engine_ping "$i"; do
+    polls=$((polls + 1))
+    ((polls <= 600)) || fail_node "$i" "engine not answering 60 s after its restart"
+    sleep 0.1
+  done
+  log "node $i: engine restarted"
+}
+
 fail_node() { # fail_node <node> <message>
   log "node $1 ($(node_ip "$1"), lab-node$1): $2"
   tail_log "$(node_dir "$1")/dockerd.log"
@@ -1054,7 +1081,7 @@ do_selftest() {
 # ---------------------------------------------------------------------------------------------
 
 main() {
-  local cmd=${1:-} nodes=${CLUSTER_LAB_NODES:-$DEFAULT_NODES} explicit=0
+  local cmd=${1:-} nodes=${CLUSTER_LAB_NODES:-$DEFAULT_NODES} explicit=0 node=0
   [[ -n $cmd ]] || usage
   shift
   case $cmd in
@@ -1077,10 +1104,14 @@ main() {
     done
     [[ $nodes =~ ^[0-9]+$ ]] || die "--nodes wants a number"
     ;;
+  restart-engine)
+    (($# == 1)) && [[ $1 =~ ^[0-9]+$ ]] || usage
+    node=$1
+    ;;
   *) (($# == 0)) || usage ;;
   esac
   case $cmd in
-  install | up | down | selftest)
+  install | up | down | selftest | restart-engine)
     [[ $EUID == 0 ]] || die "must run as root"
     ;;
   esac
@@ -1109,6 +1140,10 @@ main() {
   selftest)
     take_lock
     do_selftest "$nodes"
+    ;;
+  restart-engine)
+    take_lock
+    do_restart_engine "$node"
     ;;
   *) usage ;;
   esac

@@ -116,6 +116,28 @@ public sealed class AgentSessionTests(LabFixture lab) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EngineRestart_AgentKeepsItsSessionAndChecksThroughTheNewEngine()
+    {
+        var revision = await AddAsync();
+        await WaitAllChecksAsync("ok", revision);
+
+        var restart = await ProcessRunner.RunAsync("bash", [RepoPaths.LabScript, "restart-engine", "2"], TimeSpan.FromMinutes(2));
+        Assert.True(restart.ExitCode == 0, restart.Output);
+        var restartedAt = DateTimeOffset.UtcNow;
+
+        // Ask every node to check again: node 2's agent must do it through the restarted engine.
+        await _cluster.Leader.CtlAsync("registry", "verify", "lab");
+        await _cluster.WaitAsync("node 2 to check the credential again after its engine restarted", async () =>
+        {
+            var node = (await _cluster.RegistryAsync("lab")).GetProperty("nodes").EnumerateArray()
+                .FirstOrDefault(n => n.GetProperty("node").GetString() == lab.Env.NodeHostname(2));
+            return node.ValueKind == JsonValueKind.Object && node.GetProperty("status").GetString() == "ok" &&
+                node.GetProperty("checkedAt").GetDateTimeOffset() > restartedAt;
+        });
+        Assert.Equal("ready", Status(await _cluster.NodesAsync(), 2));
+    }
+
+    [Fact]
     public async Task NetworkCut_NodeMarkedDownThenRecovers()
     {
         var veth = lab.Env["LAB_NODE2_VETH"];
