@@ -1,4 +1,5 @@
 using Cluster.Install.Tests.Fixture;
+using Cluster.Testing;
 
 namespace Cluster.Install.Tests;
 
@@ -9,7 +10,7 @@ public sealed class HelpTests
     [Fact]
     public async Task Help_names_every_role_and_flag()
     {
-        var help = await Shell.RunAsync("bash", [Repo.InstallScript, "--help"], TimeSpan.FromMinutes(1));
+        var help = await ProcessRunner.RunAsync("bash", [Repo.InstallScript, "--help"], TimeSpan.FromMinutes(1));
 
         Assert.True(help.ExitCode == 0, help.ToString());
         string[] words =
@@ -34,7 +35,7 @@ public sealed class HelpTests
     [InlineData("units", "systemd-analyze verify")]
     public async Task Every_role_has_its_own_help(string role, string mentions)
     {
-        var help = await Shell.RunAsync("runuser", ["-u", "nobody", "--", "bash", Repo.InstallScript, role, "--help"], TimeSpan.FromMinutes(1));
+        var help = await ProcessRunner.RunAsync("runuser", ["-u", "nobody", "--", "bash", Repo.InstallScript, role, "--help"], TimeSpan.FromMinutes(1));
 
         Assert.True(help.ExitCode == 0, help.ToString());
         Assert.Contains($"install.sh {role}", help.Output, StringComparison.Ordinal);
@@ -44,7 +45,7 @@ public sealed class HelpTests
     [Fact]
     public async Task No_role_prints_the_usage_and_fails()
     {
-        var result = await Shell.RunAsync("bash", [Repo.InstallScript], TimeSpan.FromMinutes(1));
+        var result = await ProcessRunner.RunAsync("bash", [Repo.InstallScript], TimeSpan.FromMinutes(1));
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("usage: install.sh ROLE", result.Output, StringComparison.Ordinal);

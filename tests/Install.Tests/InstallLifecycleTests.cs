@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Cluster.Install.Tests.Fixture;
+using Cluster.Testing;
 
 namespace Cluster.Install.Tests;
 
@@ -244,14 +245,14 @@ public sealed class InstallLifecycleTests(InstallFixture fx)
     private async Task AssertRefusedAsync(string what, string[] args, string message, string? netns = null, string? asUser = null)
     {
         var root = fx.NewRoot("bad-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3)));
-        ShellResult result;
+        ProcessResult result;
         if (asUser is null)
         {
             result = await root.InstallAsync(args, netns, timeout: TimeSpan.FromMinutes(2));
         }
         else
         {
-            result = await Shell.RunAsync("runuser", ["-u", asUser, "--", "bash", Repo.InstallScript, .. args], TimeSpan.FromMinutes(1), root.Env);
+            result = await ProcessRunner.RunAsync("runuser", ["-u", asUser, "--", "bash", Repo.InstallScript, .. args], TimeSpan.FromMinutes(1), root.Env);
         }
 
         Assert.True(result.ExitCode != 0, $"{what}: install.sh succeeded:\n{result}");
@@ -317,7 +318,7 @@ public sealed class InstallLifecycleTests(InstallFixture fx)
 
     private static async Task<int> UidOfUserAsync(string user)
     {
-        var id = await Shell.RunAsync("id", ["-u", user], TimeSpan.FromSeconds(30));
+        var id = await ProcessRunner.RunAsync("id", ["-u", user], TimeSpan.FromSeconds(30));
         Assert.True(id.ExitCode == 0, id.ToString());
         return int.Parse(id.Output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }

@@ -1,4 +1,5 @@
 using Cluster.Install.Tests.Fixture;
+using Cluster.Testing;
 
 namespace Cluster.Install.Tests;
 
@@ -17,7 +18,7 @@ public sealed class SystemdProofTests(InstallFixture fx)
         var script = Path.Combine(Repo.Root, "tests", "Install.Tests", "systemd-proof.sh");
         var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["CLUSTER_CONFIGURATION"] = Repo.Configuration };
 
-        var result = await Shell.RunAsync("bash", [script], TimeSpan.FromMinutes(6), env);
+        var result = await ProcessRunner.RunAsync("bash", [script], TimeSpan.FromMinutes(6), env);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("systemd proof: 18 passed, 0 failed", result.Output, StringComparison.Ordinal);

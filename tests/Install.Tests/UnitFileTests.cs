@@ -1,4 +1,5 @@
 using Cluster.Install.Tests.Fixture;
+using Cluster.Testing;
 
 namespace Cluster.Install.Tests;
 
@@ -83,12 +84,12 @@ public sealed class UnitFileTests : IDisposable
         var root = Path.Combine(_dir, Guid.NewGuid().ToString("N"));
         var units = Path.Combine(root, "etc", "systemd", "system");
         var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["CLUSTER_USER"] = "cluster" };
-        var render = await Shell.RunAsync("bash", [Repo.InstallScript, "units", "--out", units], TimeSpan.FromMinutes(1), env);
+        var render = await ProcessRunner.RunAsync("bash", [Repo.InstallScript, "units", "--out", units], TimeSpan.FromMinutes(1), env);
         Assert.True(render.ExitCode == 0, render.ToString());
 
         // systemd's own units (sysinit.target, ...), which every service depends on.
         Directory.CreateDirectory(Path.Combine(root, "usr", "lib", "systemd"));
-        var copy = await Shell.RunAsync("cp", ["-a", "/usr/lib/systemd/system", Path.Combine(root, "usr", "lib", "systemd") + "/"], TimeSpan.FromMinutes(1));
+        var copy = await ProcessRunner.RunAsync("cp", ["-a", "/usr/lib/systemd/system", Path.Combine(root, "usr", "lib", "systemd") + "/"], TimeSpan.FromMinutes(1));
 
         Assert.True(copy.ExitCode == 0, copy.ToString());
         foreach (var service in Services)
@@ -104,10 +105,10 @@ public sealed class UnitFileTests : IDisposable
         return root;
     }
 
-    private static async Task<ShellResult> VerifyAsync(string root)
+    private static async Task<ProcessResult> VerifyAsync(string root)
     {
         await EnsureSystemdAnalyzeAsync();
-        return await Shell.RunAsync("systemd-analyze",
+        return await ProcessRunner.RunAsync("systemd-analyze",
             ["verify", "--root=" + root, .. Services.Select(s => $"/etc/systemd/system/{s}.service")], TimeSpan.FromMinutes(2));
     }
 
@@ -119,7 +120,7 @@ public sealed class UnitFileTests : IDisposable
             return;
         }
 
-        var install = await Shell.RunAsync("apt-get", ["install", "-y", "-qq", "systemd"], TimeSpan.FromMinutes(5),
+        var install = await ProcessRunner.RunAsync("apt-get", ["install", "-y", "-qq", "systemd"], TimeSpan.FromMinutes(5),
             new Dictionary<string, string>(StringComparer.Ordinal) { ["DEBIAN_FRONTEND"] = "noninteractive" });
         Assert.True(install.ExitCode == 0 && File.Exists("/usr/bin/systemd-analyze"), $"systemd-analyze is missing and apt-get install systemd failed:\n{install}");
     }

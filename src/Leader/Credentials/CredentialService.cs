@@ -300,7 +300,8 @@ public sealed partial class CredentialService(
         }
     }
 
-    private string? PushNamespaceFor(string name) => settings.BuildRegistry == name ? settings.BuildNamespace : null;
+    // One read of the settings: the registry and its namespace belong together.
+    private string? PushNamespaceFor(string name) => settings.Load() is { } current && current.BuildRegistry == name ? current.BuildNamespace : null;
 
     private CredentialRecord Find(string name) =>
         db.Read(d => d.Credentials.FindOne(c => c.Name == name)) ?? throw NotFound(name);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Cluster.Testing;
 
 namespace Cluster.Install.Tests.Fixture;
 
@@ -49,19 +50,19 @@ public sealed class InstallRoot
     };
 
     // `install.sh ARGS` as root, optionally inside a lab node's network namespace (as on that node).
-    public Task<ShellResult> InstallAsync(string[] args, string? netns = null, string? stdin = null, TimeSpan? timeout = null)
+    public Task<ProcessResult> InstallAsync(string[] args, string? netns = null, string? stdin = null, TimeSpan? timeout = null)
     {
         string[] command = netns is null
             ? ["bash", Repo.InstallScript, .. args]
             : ["nsenter", $"--net=/var/run/netns/{netns}", "--", "bash", Repo.InstallScript, .. args];
-        return Shell.RunAsync(command[0], command[1..], timeout ?? TimeSpan.FromMinutes(5), Env, stdin);
+        return ProcessRunner.RunAsync(command[0], command[1..], timeout ?? TimeSpan.FromMinutes(5), Env, stdin);
     }
 
     // The installed clusterctl (the wrapper in BINDIR, configured by ETC/clusterctl.conf).
-    public Task<ShellResult> CtlAsync(params string[] args) => CtlWithStdinAsync(null, args);
+    public Task<ProcessResult> CtlAsync(params string[] args) => CtlWithStdinAsync(null, args);
 
-    public Task<ShellResult> CtlWithStdinAsync(string? stdin, params string[] args) =>
-        Shell.RunAsync(ClusterCtl, args, TimeSpan.FromMinutes(1), stdin: stdin);
+    public Task<ProcessResult> CtlWithStdinAsync(string? stdin, params string[] args) =>
+        ProcessRunner.RunAsync(ClusterCtl, args, TimeSpan.FromMinutes(1), stdin: stdin);
 
     // Every path under the root, relative and sorted: files, directories, links, sockets.
     public IReadOnlyList<string> Tree() =>
@@ -142,7 +143,7 @@ public sealed class InstallRoot
         return int.Parse(line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
     }
 
-    public async Task<bool> UserExistsAsync() => (await Shell.RunAsync("getent", ["passwd", User], TimeSpan.FromSeconds(30))).ExitCode == 0;
+    public async Task<bool> UserExistsAsync() => (await ProcessRunner.RunAsync("getent", ["passwd", User], TimeSpan.FromSeconds(30))).ExitCode == 0;
 
     // The safety net after the tests: uninstall if something is still installed, then end what
     // is left of this root's processes (ours, by pid), the user, and the files.
@@ -161,7 +162,7 @@ public sealed class InstallRoot
 
         if (await UserExistsAsync())
         {
-            await Shell.RunAsync("userdel", [User], TimeSpan.FromSeconds(30));
+            await ProcessRunner.RunAsync("userdel", [User], TimeSpan.FromSeconds(30));
         }
 
         try

@@ -1,3 +1,4 @@
+using Cluster.Testing;
 namespace Cluster.Install.Tests.Fixture;
 
 // The lab (tests/lab/lab.sh): brought up if it is not, taken down again only if we brought it
@@ -31,10 +32,10 @@ public sealed class LabEnv
     public static async Task<LabEnv> UpAsync()
     {
         var startedHere = false;
-        var status = await Shell.RunAsync("bash", [Repo.LabScript, "status"], TimeSpan.FromMinutes(1));
+        var status = await ProcessRunner.RunAsync("bash", [Repo.LabScript, "status"], TimeSpan.FromMinutes(1));
         if (status.ExitCode != 0 || !File.Exists(EnvFile))
         {
-            var up = await Shell.RunAsync("bash", [Repo.LabScript, "up"], TimeSpan.FromMinutes(6));
+            var up = await ProcessRunner.RunAsync("bash", [Repo.LabScript, "up"], TimeSpan.FromMinutes(6));
             if (up.ExitCode != 0)
             {
                 throw new InvalidOperationException($"the test lab did not come up (tests/lab/lab.sh up):\n{up}");
@@ -60,7 +61,7 @@ public sealed class LabEnv
     {
         if (StartedHere)
         {
-            await Shell.RunAsync("bash", [Repo.LabScript, "down"], TimeSpan.FromMinutes(3));
+            await ProcessRunner.RunAsync("bash", [Repo.LabScript, "down"], TimeSpan.FromMinutes(3));
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Cluster.Testing;
 
 namespace Cluster.Install.Tests.Fixture;
 
@@ -42,7 +43,7 @@ public sealed class UnixSocketProxy : IAsyncDisposable
         }
 
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
-        var chgrp = await Shell.RunAsync("chgrp", [group, path], TimeSpan.FromSeconds(30));
+        var chgrp = await ProcessRunner.RunAsync("chgrp", [group, path], TimeSpan.FromSeconds(30));
         if (chgrp.ExitCode != 0)
         {
             listener.Dispose();

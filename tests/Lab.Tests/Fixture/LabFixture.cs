@@ -1,3 +1,4 @@
+using Cluster.Testing;
 namespace Cluster.Lab.Tests.Fixture;
 
 // The one door to the lab for every test. Started once per test run: test.sh brings the lab up

@@ -1,4 +1,5 @@
 using Cluster.Lab.Tests.Fixture;
+using Cluster.Testing;
 
 namespace Cluster.Lab.Tests.Leader;
 

@@ -1,15 +1,19 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Cluster.Lab.Tests.Fixture;
+namespace Cluster.Testing;
 
-public sealed record ProcessResult(int ExitCode, string Output);
+public sealed record ProcessResult(int ExitCode, string Output)
+{
+    public override string ToString() => $"exit {ExitCode}:\n{Output}";
+}
 
-// Runs a command to completion with a deadline, capturing stdout and stderr interleaved.
-// The process is killed (with its children) when the deadline passes.
+// Runs a command to completion with a deadline, stdout and stderr interleaved, optional stdin and
+// environment. On the deadline the process and its children are killed (they are ours: we
+// started them). Shared by every test project that runs a script or tool.
 public static class ProcessRunner
 {
-    public static async Task<ProcessResult> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout, IDictionary<string, string>? env = null)
+    public static async Task<ProcessResult> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout, IReadOnlyDictionary<string, string>? env = null, string? stdin = null)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -23,6 +27,9 @@ public static class ProcessRunner
             info.ArgumentList.Add(arg);
         }
 
+        // Not a systemd service, whatever runs the tests.
+        info.Environment.Remove("NOTIFY_SOCKET");
+        info.Environment.Remove("INVOCATION_ID");
         foreach (var (key, value) in env ?? new Dictionary<string, string>())
         {
             info.Environment[key] = value;
@@ -30,12 +37,17 @@ public static class ProcessRunner
 
         var output = new StringBuilder();
         using var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
+        process.OutputDataReceived += (_, e) => Append(output, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
         process.Start();
-        process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+        }
+
+        process.StandardInput.Close();
         using var cts = new CancellationTokenSource(timeout);
         try
         {
@@ -54,6 +66,19 @@ public static class ProcessRunner
         lock (output)
         {
             return new ProcessResult(process.ExitCode, output.ToString());
+        }
+    }
+
+    private static void Append(StringBuilder output, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            output.AppendLine(line);
         }
     }
 }
