@@ -1,6 +1,6 @@
 using Cluster.Core.Docker;
-using Cluster.Leader.Api;
 using Cluster.Leader.Storage;
+using Cluster.Leader.Operations;
 
 namespace Cluster.Leader.Agents;
 

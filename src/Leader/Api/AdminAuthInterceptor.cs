@@ -2,6 +2,7 @@ using Cluster.Core.Security;
 using Cluster.Leader.Security;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Cluster.Leader.Operations;
 
 namespace Cluster.Leader.Api;
 

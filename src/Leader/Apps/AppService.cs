@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Cluster.Core.Docker;
 using Cluster.Core.Images;
-using Cluster.Leader.Api;
 using Cluster.Leader.Credentials;
 using Cluster.Leader.Storage;
 using Docker.DotNet;
+using Cluster.Leader.Operations;
 
 namespace Cluster.Leader.Apps;
 

@@ -1,10 +1,10 @@
 using Cluster.Core.Credentials;
 using Cluster.Core.Docker;
 using Cluster.Core.Images;
-using Cluster.Leader.Api;
 using Cluster.Leader.Credentials;
 using Cluster.Leader.Security;
 using Cluster.Leader.Storage;
+using Cluster.Leader.Operations;
 
 namespace Cluster.Leader.ClusterConfig;
 

@@ -2,10 +2,10 @@ using System.Text.RegularExpressions;
 using Cluster.Core.Credentials;
 using Cluster.Core.Images;
 using Cluster.Core.Registry;
-using Cluster.Leader.Api;
 using Cluster.Leader.ClusterConfig;
 using Cluster.Leader.Security;
 using Cluster.Leader.Storage;
+using Cluster.Leader.Operations;
 
 namespace Cluster.Leader.Credentials;
 

@@ -5,7 +5,6 @@ using Cluster.Core.Docker;
 using Cluster.Core.Images;
 using Cluster.Core.Registry;
 using Cluster.Leader.Agents;
-using Cluster.Leader.Api;
 using Cluster.Leader.Apps;
 using Cluster.Leader.Credentials;
 using Cluster.Leader.Storage;
@@ -14,6 +13,7 @@ using Cluster.Protos.Agent.V1;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Google.Protobuf.WellKnownTypes;
+using Cluster.Leader.Operations;
 
 namespace Cluster.Leader.Deployments;
 

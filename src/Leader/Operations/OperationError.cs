@@ -1,4 +1,4 @@
-namespace Cluster.Leader.Api;
+namespace Cluster.Leader.Operations;
 
 // The kinds of refusal the leader's operations report; the admin API maps each to a gRPC status
 // code (INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, UNAVAILABLE).

@@ -1,4 +1,4 @@
-namespace Cluster.Leader.Api;
+namespace Cluster.Leader.Operations;
 
 // A refused operation. The message is shown to the admin as is: it names what failed, where,
 // and what to do, and never contains a secret. Thrown before anything is changed.
