@@ -33,6 +33,7 @@ public static class ClusterCtl
         root.Subcommands.Add(ClusterCommands.Build(stdout, stderr));
         root.Subcommands.Add(NodeCommands.Build(stdout, stderr));
         root.Subcommands.Add(AppCommands.Build(stdout, stderr));
+        root.Subcommands.Add(WebhookCommands.Build(stdout, stderr));
         foreach (var command in DeployCommands.Build(stdout, stderr))
         {
             root.Subcommands.Add(command);

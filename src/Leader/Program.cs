@@ -1,5 +1,8 @@
 using System.CommandLine;
+using System.Net;
+using Cluster.Core.Text;
 using Cluster.Hosting;
+using Cluster.Leader.AutoSync;
 using Cluster.Leader.Hosting;
 
 var dataDir = new Option<DirectoryInfo>("--data-dir")
@@ -34,10 +37,28 @@ var convergeDeadline = new Option<double>("--converge-deadline")
     Description = "Seconds swarm has to run every task on the new digest before the leader rolls back (default 180)",
     DefaultValueFactory = _ => 180,
 };
+var autoSyncInterval = new Option<string>("--auto-sync-interval")
+{
+    Description = "How often Auto-Sync checks each watched image tag, for apps without their own --sync-interval (e.g. 60s, 5m; minimum 5s; default 60s)",
+    DefaultValueFactory = _ => "60s",
+    Validators = { r => { if (!Durations.TryParse(r.GetValueOrDefault<string>(), out var d) || d < AutoSyncOptions.MinimumInterval || d > TimeSpan.FromDays(1)) { r.AddError($"--auto-sync-interval '{r.GetValueOrDefault<string>()}' must be a duration between 5s and 24h (e.g. 60s, 5m)"); } } },
+};
+var webhookListen = new Option<string?>("--webhook-listen")
+{
+    Description = "ADDR:PORT for webhook deliveries over plain HTTP (put a TLS reverse proxy in front); serves POST /hooks/NAME only, never the admin API. Default: no webhook listener",
+};
 var root = new RootCommand("cluster-leader: stores registry credentials, nodes, apps and deployments, serves the admin API, and orchestrates deployments through the local swarm manager.")
 {
-    dataDir, listen, advertise, dockerHost, heartbeat, prePullDeadline, convergeDeadline,
+    dataDir, listen, advertise, dockerHost, heartbeat, prePullDeadline, convergeDeadline, autoSyncInterval, webhookListen,
 };
+webhookListen.Validators.Add(result =>
+{
+    var value = result.GetValueOrDefault<string?>();
+    if (value is not null && !LeaderOptions.TryParseListen(value, out _))
+    {
+        result.AddError($"--webhook-listen '{value}' is not ADDR:PORT (for example 0.0.0.0:9080)");
+    }
+});
 listen.Validators.Add(result =>
 {
     var value = result.GetValueOrDefault<string>();
@@ -50,6 +71,13 @@ root.SetAction((parse, cancellationToken) =>
 {
     // The validator above already rejected unparsable values.
     _ = LeaderOptions.TryParseListen(parse.GetValue(listen), out var endpoint);
+    _ = Durations.TryParse(parse.GetValue(autoSyncInterval), out var interval);
+    IPEndPoint? hooks = null;
+    if (parse.GetValue(webhookListen) is { } hooksText)
+    {
+        _ = LeaderOptions.TryParseListen(hooksText, out hooks);
+    }
+
     var options = new LeaderOptions
     {
         DataDir = parse.GetValue(dataDir)!.FullName,
@@ -57,6 +85,8 @@ root.SetAction((parse, cancellationToken) =>
         Advertise = parse.GetValue(advertise),
         DockerHost = parse.GetValue(dockerHost)!,
         HeartbeatPeriod = TimeSpan.FromSeconds(parse.GetValue(heartbeat)),
+        AutoSync = new() { Interval = interval },
+        WebhookListen = hooks,
         Deployments = new()
         {
             PrePullDeadline = TimeSpan.FromSeconds(parse.GetValue(prePullDeadline)),

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Cluster.Cli.Connection;
 using Cluster.Cli.Output;
+using Cluster.Core.Text;
 using Cluster.Protos.Admin.V1;
 
 namespace Cluster.Cli.Commands;
@@ -31,8 +32,9 @@ internal static class AppCommands
         var constraint = new Option<string[]>("--constraint") { Description = "Placement constraint, e.g. node.role==worker (repeatable)", AllowMultipleArgumentsPerToken = false };
         var env = new Option<string[]>("--env") { Description = "Environment variable K=V (repeatable)" };
         var publish = new Option<string[]>("--publish") { Description = "Published port PUB:TARGET (repeatable)" };
-        var autoSync = new Option<bool>("--auto-sync") { Description = "Redeploy when the tag's digest changes in the registry" };
-        var command = new Command("create", "Create an app from a registry image or a Git repository") { name, image, git, gitRef, dockerfile, registry, replicas, constraint, env, publish, autoSync };
+        var autoSync = new Option<bool>("--auto-sync") { Description = "Redeploy when the tag's digest changes in the registry (Auto-Deploy)" };
+        var syncInterval = SyncIntervalOption();
+        var command = new Command("create", "Create an app from a registry image or a Git repository") { name, image, git, gitRef, dockerfile, registry, replicas, constraint, env, publish, autoSync, syncInterval };
         command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
         {
             var request = new CreateAppRequest
@@ -45,6 +47,7 @@ internal static class AppCommands
                 Registry = parse.GetValue(registry) ?? "",
                 Replicas = (uint)Math.Max(0, parse.GetValue(replicas)),
                 AutoSync = parse.GetValue(autoSync),
+                SyncIntervalSeconds = SyncSeconds(parse.GetValue(syncInterval)) ?? 0,
             };
             request.Constraints.AddRange(parse.GetValue(constraint) ?? []);
             request.Publish.AddRange(parse.GetValue(publish) ?? []);
@@ -80,8 +83,13 @@ internal static class AppCommands
                 return 0;
             }
 
-            Table.Write(stdout, ["NAME", "IMAGE", "TAG", "DIGEST", "REPLICAS", "AUTO-SYNC"],
-                views.Select(v => new[] { v.Name, v.Image, v.Tag, v.Digest is null ? "(not deployed)" : v.Digest[..Math.Min(19, v.Digest.Length)], v.Replicas.ToString(System.Globalization.CultureInfo.InvariantCulture), v.AutoSync ? "on" : "off" }));
+            Table.Write(stdout, ["NAME", "IMAGE", "TAG", "DIGEST", "REPLICAS", "AUTO-SYNC", "LAST CHECK"],
+                views.Select(v => new[]
+                {
+                    v.Name, v.Image, v.Tag, v.Digest is null ? "(not deployed)" : v.Digest[..Math.Min(19, v.Digest.Length)], v.Replicas.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    v.AutoSync ? $"Auto-Deploy ({Durations.Format(TimeSpan.FromSeconds(v.AutoSyncInterval))})" : "off",
+                    v.LastCheck is null ? "" : v.LastCheck.Result,
+                }));
             return 0;
         }));
         return command;
@@ -107,8 +115,17 @@ internal static class AppCommands
             await stdout.WriteLineAsync($"registry:    {app.Registry ?? "(keyring match or anonymous)"}");
             await stdout.WriteLineAsync($"replicas:    {app.Replicas}");
             await stdout.WriteLineAsync($"constraints: {(app.Constraints.Count == 0 ? "(none)" : string.Join(", ", app.Constraints))}");
-            await stdout.WriteLineAsync($"auto-sync:   {(app.AutoSync ? "on" : "off")}");
+            await stdout.WriteLineAsync($"auto-sync:   {(app.AutoSync ? "Auto-Deploy: on" : "off")}, every {Durations.Format(TimeSpan.FromSeconds(app.AutoSyncInterval))}{(app.SyncInterval is null ? " (cluster default)" : "")}");
             await stdout.WriteLineAsync($"last deploy: {app.LastDeployment ?? "(none)"}");
+            if (app.AutoSync)
+            {
+                var check = app.LastCheck;
+                await stdout.WriteLineAsync($"last check:  {(check?.At is { } at ? at.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "(not yet)")}");
+                await stdout.WriteLineAsync($"result:      {check?.Result ?? "pending"}{(check?.Digest is { } seen ? $" ({seen})" : "")}{(check?.Trigger is { } by ? $", by {by}" : "")}");
+                await stdout.WriteLineAsync($"last error:  {check?.Error ?? "(none)"}");
+                await stdout.WriteLineAsync($"next check:  {(app.NextCheck is { } next ? next.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "(not scheduled)")}");
+            }
+
             return 0;
         }));
         return command;
@@ -121,7 +138,8 @@ internal static class AppCommands
         var autoSync = new Option<string?>("--auto-sync") { Description = "on or off" };
         autoSync.AcceptOnlyFromAmong("on", "off");
         var replicas = new Option<int?>("--replicas") { Description = "Number of tasks (applied at the next deployment)" };
-        var command = new Command("set", "Change an app's tag, auto-sync or replicas") { name, tag, autoSync, replicas };
+        var syncInterval = SyncIntervalOption();
+        var command = new Command("set", "Change an app's tag, auto-sync, sync interval or replicas") { name, tag, autoSync, replicas, syncInterval };
         command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
         {
             var request = new UpdateAppRequest { Name = parse.GetValue(name)! };
@@ -140,12 +158,34 @@ internal static class AppCommands
                 request.Replicas = (uint)Math.Max(0, r);
             }
 
+            if (SyncSeconds(parse.GetValue(syncInterval)) is { } seconds)
+            {
+                request.SyncIntervalSeconds = seconds;
+            }
+
             var app = await new Apps.AppsClient(leader.Channel).UpdateAppAsync(request, leader.Call());
-            await stdout.WriteLineAsync($"app {app.Name}: tag {app.Tag}, replicas {app.Replicas}, auto-sync {(app.AutoSync ? "on" : "off")}");
+            await stdout.WriteLineAsync($"app {app.Name}: tag {app.Tag}, replicas {app.Replicas}, auto-sync {(app.AutoSync ? "on" : "off")} every {Durations.Format(TimeSpan.FromSeconds(app.AutoSyncIntervalSeconds))}");
             return 0;
         }));
         return command;
     }
+
+    private static Option<string?> SyncIntervalOption()
+    {
+        var option = new Option<string?>("--sync-interval") { Description = "How often Auto-Sync checks the tag, e.g. 30s, 5m (minimum 5s; 0 = the cluster's interval)" };
+        option.Validators.Add(r =>
+        {
+            var text = r.GetValueOrDefault<string?>();
+            if (text is not null && (!Durations.TryParse(text, out var d) || (d != TimeSpan.Zero && (d < TimeSpan.FromSeconds(5) || d > TimeSpan.FromDays(1)))))
+            {
+                r.AddError($"--sync-interval '{text}' must be a duration between 5s and 24h, like 30s or 5m (0 = the cluster's interval)");
+            }
+        });
+        return option;
+    }
+
+    private static uint? SyncSeconds(string? text) =>
+        text is not null && Durations.TryParse(text, out var d) ? (uint)Math.Ceiling(d.TotalSeconds) : null;
 
     private static Command Remove(TextWriter stdout, TextWriter stderr)
     {

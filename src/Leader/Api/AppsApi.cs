@@ -1,4 +1,5 @@
 using Cluster.Leader.Apps;
+using Cluster.Leader.AutoSync;
 using Cluster.Leader.Storage;
 using Cluster.Protos.Admin.V1;
 using Grpc.Core;
@@ -6,7 +7,7 @@ using Grpc.Core;
 namespace Cluster.Leader.Api;
 
 // cluster.admin.v1.Apps over AppService.
-public sealed class AppsApi(AppService apps) : Protos.Admin.V1.Apps.AppsBase
+public sealed class AppsApi(AppService apps, AutoSyncService sync) : Protos.Admin.V1.Apps.AppsBase
 {
     public override Task<App> CreateApp(CreateAppRequest request, ServerCallContext context)
     {
@@ -22,28 +23,31 @@ public sealed class AppsApi(AppService apps) : Protos.Admin.V1.Apps.AppsBase
             request.AutoSync,
             request.GitUrl,
             request.GitRef,
-            request.Dockerfile), AdminAuthInterceptor.ActorOf(context));
-        return Task.FromResult(ToProto(created));
+            request.Dockerfile,
+            TimeSpan.FromSeconds(request.SyncIntervalSeconds)), AdminAuthInterceptor.ActorOf(context));
+        return Task.FromResult(AutoSyncProto.Fill(ToProto(created), created, sync));
     }
 
     public override Task<ListAppsResponse> ListApps(ListAppsRequest request, ServerCallContext context)
     {
         var response = new ListAppsResponse();
-        response.Apps.AddRange(apps.List().Select(ToProto));
+        response.Apps.AddRange(apps.List().Select(a => AutoSyncProto.Fill(ToProto(a), a, sync)));
         return Task.FromResult(response);
     }
 
     public override Task<App> GetApp(GetAppRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return Task.FromResult(ToProto(apps.Get(request.Name)));
+        var app = apps.Get(request.Name);
+        return Task.FromResult(AutoSyncProto.Fill(ToProto(app), app, sync));
     }
 
     public override Task<App> UpdateApp(UpdateAppRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var updated = apps.Update(request.Name, request.HasTag ? request.Tag : null, request.HasAutoSync ? request.AutoSync : null, request.HasReplicas ? (int)request.Replicas : null, AdminAuthInterceptor.ActorOf(context));
-        return Task.FromResult(ToProto(updated));
+        var updated = apps.Update(request.Name, request.HasTag ? request.Tag : null, request.HasAutoSync ? request.AutoSync : null, request.HasReplicas ? (int)request.Replicas : null, AdminAuthInterceptor.ActorOf(context),
+            request.HasSyncIntervalSeconds ? TimeSpan.FromSeconds(request.SyncIntervalSeconds) : null);
+        return Task.FromResult(AutoSyncProto.Fill(ToProto(updated), updated, sync));
     }
 
     public override async Task<RemoveAppResponse> RemoveApp(RemoveAppRequest request, ServerCallContext context)

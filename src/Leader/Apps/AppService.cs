@@ -72,6 +72,7 @@ public sealed partial class AppService
             Env = spec.Env.ToDictionary(kv => ValidEnvKey(kv.Key), kv => kv.Value, StringComparer.Ordinal),
             Publish = spec.Publish.Select(ValidPublish).ToList(),
             AutoSync = spec.AutoSync,
+            SyncIntervalSeconds = ValidSyncInterval(spec.SyncInterval),
             GitUrl = spec.GitUrl ?? "",
             GitRef = spec.GitRef ?? "",
             Dockerfile = spec.Dockerfile ?? "",
@@ -120,8 +121,9 @@ public sealed partial class AppService
         });
     }
 
-    public AppRecord Update(string name, string? tag, bool? autoSync, int? replicas, string actor)
+    public AppRecord Update(string name, string? tag, bool? autoSync, int? replicas, string actor, TimeSpan? syncInterval = null)
     {
+        var interval = syncInterval is null ? (int?)null : ValidSyncInterval(syncInterval);
         if (tag is not null && !ImageReference.IsValidTag(tag))
         {
             throw new OperationException(OperationError.InvalidArgument, $"--tag '{tag}' is not a valid tag: at most 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'");
@@ -138,8 +140,9 @@ public sealed partial class AppService
             app.Tag = tag ?? app.Tag;
             app.AutoSync = autoSync ?? app.AutoSync;
             app.Replicas = replicas ?? app.Replicas;
+            app.SyncIntervalSeconds = interval ?? app.SyncIntervalSeconds;
             d.Apps.Update(app);
-            d.Audit.Insert(new AuditRecord { At = _time.GetUtcNow().UtcDateTime, Actor = actor, Action = "app.set", Target = name, Details = $"tag={app.Tag} autoSync={app.AutoSync} replicas={app.Replicas}" });
+            d.Audit.Insert(new AuditRecord { At = _time.GetUtcNow().UtcDateTime, Actor = actor, Action = "app.set", Target = name, Details = $"tag={app.Tag} autoSync={app.AutoSync} replicas={app.Replicas} syncInterval={app.SyncIntervalSeconds}s" });
             return app;
         });
     }
@@ -178,6 +181,22 @@ public sealed partial class AppService
         }
 
         return c;
+    }
+
+    // 0 (null or zero) = the cluster's interval; else whole seconds, at least Auto-Sync's minimum.
+    private static int ValidSyncInterval(TimeSpan? interval)
+    {
+        if (interval is null || interval == TimeSpan.Zero)
+        {
+            return 0;
+        }
+
+        if (interval < AutoSync.AutoSyncOptions.MinimumInterval || interval > TimeSpan.FromDays(1))
+        {
+            throw new OperationException(OperationError.InvalidArgument, $"--sync-interval {interval.Value.TotalSeconds:0}s is out of range: give between {AutoSync.AutoSyncOptions.MinimumInterval.TotalSeconds:0}s and 24h (checks more often than every 5 s are not polite to shared registries)");
+        }
+
+        return (int)Math.Ceiling(interval.Value.TotalSeconds);
     }
 
     private static string ValidEnvKey(string key) =>

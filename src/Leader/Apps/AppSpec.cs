@@ -12,4 +12,5 @@ public sealed record AppSpec(
     bool AutoSync,
     string? GitUrl,
     string? GitRef,
-    string? Dockerfile);
+    string? Dockerfile,
+    TimeSpan? SyncInterval = null);

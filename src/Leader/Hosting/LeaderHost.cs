@@ -5,10 +5,12 @@ using Cluster.Hosting;
 using Cluster.Leader.Agents;
 using Cluster.Leader.Api;
 using Cluster.Leader.Apps;
+using Cluster.Leader.AutoSync;
 using Cluster.Leader.Deployments;
 using Cluster.Leader.ClusterConfig;
 using Cluster.Leader.Credentials;
 using Cluster.Leader.Security;
+using Cluster.Leader.Webhooks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
@@ -52,6 +54,8 @@ internal static partial class LeaderHost
         builder.Services.AddSingleton<AppService>();
         builder.Services.AddSingleton(options.Deployments);
         builder.Services.AddSingleton<DeploymentOrchestrator>();
+        builder.Services.AddAutoSync(options.AutoSync);
+        builder.Services.AddWebhooks();
         builder.Services.AddSingleton<AdminAuthInterceptor>();
         builder.Services.AddGrpc(grpc =>
         {
@@ -87,6 +91,7 @@ internal static partial class LeaderHost
         app.MapGrpcService<DispatcherApi>();
         app.MapGrpcService<AppsApi>();
         app.MapGrpcService<DeploymentsApi>();
+        app.MapGrpcService<WebhooksApi>();
         // Created now, not at the first session, so credential changes are tracked from the start.
         app.Services.GetRequiredService<SessionRegistry>();
 

@@ -19,6 +19,11 @@ public sealed record LeaderOptions
 
     public Cluster.Leader.Deployments.DeploymentOptions Deployments { get; init; } = new();
 
+    public Cluster.Leader.AutoSync.AutoSyncOptions AutoSync { get; init; } = new();
+
+    // Plain-HTTP listener for webhook deliveries (null: none). Never carries gRPC.
+    public IPEndPoint? WebhookListen { get; init; }
+
     public static bool TryParseListen(string? value, out IPEndPoint? endpoint)
     {
         endpoint = null;

@@ -23,6 +23,13 @@ public static class KeyRotation
                 n++;
             }
 
+            foreach (var record in d.Webhooks.FindAll().ToList())
+            {
+                record.SealedSecret = secrets.Seal(secrets.Open(record.SealedSecret, record.Id), record.Id);
+                d.Webhooks.Update(record);
+                n++;
+            }
+
             d.Audit.Insert(new AuditRecord { At = DateTime.UtcNow, Actor = actor, Action = "key.rotate", Target = newKey, Details = $"{n} secrets re-encrypted" });
             return n;
         });

@@ -29,6 +29,9 @@ public sealed class AppRecord
 
     public bool AutoSync { get; set; }
 
+    // Auto-Sync check interval of this app in seconds; 0 = the cluster's (--auto-sync-interval).
+    public int SyncIntervalSeconds { get; set; }
+
     public string GitUrl { get; set; } = "";
 
     public string GitRef { get; set; } = "";

@@ -24,6 +24,7 @@ public sealed class LeaderDatabase : IDisposable
         NodeChecks.EnsureIndex(c => c.CredentialId);
         Apps.EnsureIndex(a => a.Name, unique: true);
         Deployments.EnsureIndex(d => d.AppId);
+        Webhooks.EnsureIndex(w => w.Name, unique: true);
     }
 
     public ILiteCollection<CredentialRecord> Credentials => _db.GetCollection<CredentialRecord>("credentials");
@@ -37,6 +38,8 @@ public sealed class LeaderDatabase : IDisposable
     public ILiteCollection<AppRecord> Apps => _db.GetCollection<AppRecord>("apps");
 
     public ILiteCollection<DeploymentRecord> Deployments => _db.GetCollection<DeploymentRecord>("deployments");
+
+    public ILiteCollection<WebhookRecord> Webhooks => _db.GetCollection<WebhookRecord>("webhooks");
 
     public ILiteCollection<SettingsRecord> Settings => _db.GetCollection<SettingsRecord>("settings");
 

@@ -1,0 +1,10 @@
+namespace Cluster.Leader.AutoSync;
+
+// What one registry check found. Digest is set exactly when Ok. RetryAfter is the registry's
+// own Retry-After (429, 503); RateLimitRemaining is Docker Hub's RateLimit-Remaining when sent.
+public sealed record CheckOutcome(bool Ok, string? Digest, string Error, TimeSpan? RetryAfter = null, int? RateLimitRemaining = null, TimeSpan? RateLimitWindow = null)
+{
+    public static CheckOutcome Found(string digest, int? remaining = null, TimeSpan? window = null) => new(true, digest, "", null, remaining, window);
+
+    public static CheckOutcome Failed(string error, TimeSpan? retryAfter = null) => new(false, null, error, retryAfter);
+}
