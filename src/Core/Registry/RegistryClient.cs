@@ -31,41 +31,31 @@ namespace Cluster.Core.Registry;
 //   Bearer tokens are cached per (registry, realm, service, scope, credential) until shortly
 //   before they expire by the injected TimeProvider.
 // - Thread-safe; one instance is meant to be shared (it pools connections).
-public sealed partial class RegistryClient : IDisposable
+public sealed class RegistryClient : IDisposable
 {
     private const int MaxManifestBytes = 4 * 1024 * 1024; // distribution's own limit
     private const int MaxConfigBytes = 8 * 1024 * 1024;
 
-    private readonly RegistryClientOptions _options;
     private readonly TimeProvider _time;
-    private readonly HttpClient _verified;
-    private readonly HttpClient _unverified;
-    private readonly HttpMessageHandler? _ownedVerified;
-    private readonly HttpMessageHandler? _ownedUnverified;
-    private readonly TokenCache _tokens;
+    private readonly RegistryTransport _transport;
+    private readonly RegistryAuthenticator _auth;
 
+    // The parts, each with one job: RegistryTls (certificate policy), RegistryTransport (one
+    // exchange, redirects, bounds), RegistryEndpoints (TLS first, plain HTTP where allowed),
+    // BearerTokenClient (the token protocol and its cache), RegistryAuthenticator (the challenge
+    // state machine) and RegistryFailureMap (every failure to a kind and a message, pure).
     // Without a handler the client makes two SocketsHttpHandlers: one that verifies certificates
     // and one that does not (used only for Insecure hosts). A handler passed in (tests, or a
     // caller's own TLS policy) serves both, stays owned by the caller, and then ConnectTimeout is
     // the handler's business.
     public RegistryClient(RegistryClientOptions? options = null, TimeProvider? time = null, HttpMessageHandler? handler = null)
     {
-        _options = options ?? new RegistryClientOptions();
-        _options.Validate();
+        var validated = options ?? new RegistryClientOptions();
+        validated.Validate();
         _time = time ?? TimeProvider.System;
-        _tokens = new TokenCache(_time);
-        if (handler is null)
-        {
-            _ownedVerified = CreateHandler(_options, verifyCertificates: true);
-            _ownedUnverified = CreateHandler(_options, verifyCertificates: false);
-            _verified = CreateClient(_ownedVerified, _options);
-            _unverified = CreateClient(_ownedUnverified, _options);
-        }
-        else
-        {
-            _verified = CreateClient(handler, _options);
-            _unverified = CreateClient(handler, _options);
-        }
+        _transport = new RegistryTransport(validated, _time, handler);
+        var tokens = new BearerTokenClient(_transport, new TokenCache(_time), _time);
+        _auth = new RegistryAuthenticator(new RegistryEndpoints(_transport), tokens);
     }
 
     // Like `docker login`: GET /v2/ anonymously, then answer the challenge with these credentials
@@ -76,10 +66,10 @@ public sealed partial class RegistryClient : IDisposable
     public Task<RegistryCheck> CheckLoginAsync(RegistryHost host, RegistryLogin? login, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(host);
-        var op = new Operation(host, login);
+        var op = new RegistryOperation(host, login);
         return RunAsync(op, async () =>
         {
-            var reply = await SendAuthorizedAsync(op, HttpMethod.Get, "v2/", scope: null, accept: null, maxBody: 64 * 1024, fresh: true, cancellationToken);
+            var reply = await _auth.SendAsync(op, HttpMethod.Get, "v2/", scope: null, accept: null, maxBody: 64 * 1024, fresh: true, cancellationToken);
             if (reply.Status == HttpStatusCode.OK)
             {
                 return reply.Auth.Kind switch
@@ -114,7 +104,7 @@ public sealed partial class RegistryClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(repository);
-        var op = new Operation(host, login);
+        var op = new RegistryOperation(host, login);
         return RunAsync(op, async () =>
         {
             if (ReferenceGrammar.RemoteNameProblem(repository) is { } problem)
@@ -137,13 +127,13 @@ public sealed partial class RegistryClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(image);
-        var op = new Operation(host, login);
+        var op = new RegistryOperation(host, login);
         return RunAsync(op, async () =>
         {
             var reference = image.Digest ?? image.Tag ?? "latest";
             var path = $"v2/{image.Repository}/manifests/{reference}";
             var scope = Scope(image.Repository, RegistryAccess.Pull);
-            var reply = await SendAuthorizedAsync(op, HttpMethod.Head, path, scope, RegistryMediaTypes.ManifestAccept, 0, fresh: false, cancellationToken);
+            var reply = await _auth.SendAsync(op, HttpMethod.Head, path, scope, RegistryMediaTypes.ManifestAccept, 0, fresh: false, cancellationToken);
             if (reply.Status != HttpStatusCode.OK)
             {
                 throw Failure(op, reply, PullForbidden(op, reply, image.Repository), NotFound(image));
@@ -154,7 +144,7 @@ public sealed partial class RegistryClient : IDisposable
             long? size = long.TryParse(reply.Header("Content-Length"), NumberStyles.None, CultureInfo.InvariantCulture, out var length) ? length : null;
             if (digest is null)
             {
-                var get = await SendAuthorizedAsync(op, HttpMethod.Get, path, scope, RegistryMediaTypes.ManifestAccept, MaxManifestBytes, fresh: false, cancellationToken);
+                var get = await _auth.SendAsync(op, HttpMethod.Get, path, scope, RegistryMediaTypes.ManifestAccept, MaxManifestBytes, fresh: false, cancellationToken);
                 if (get.Status != HttpStatusCode.OK)
                 {
                     throw Failure(op, get, PullForbidden(op, get, image.Repository), NotFound(image));
@@ -167,7 +157,7 @@ public sealed partial class RegistryClient : IDisposable
 
             if (!ImageReference.IsValidDigest(digest))
             {
-                throw new RegistryFailureException(RegistryFailureKind.Other, $"{op.Host.Host} answered an invalid digest \"{Printable(digest)}\" for {Display(image)}");
+                throw new RegistryFailureException(RegistryFailureKind.Other, $"{op.Host.Host} answered an invalid digest \"{RegistryText.Printable(digest)}\" for {Display(image)}");
             }
 
             if (image.Digest is not null && !string.Equals(digest, image.Digest, StringComparison.Ordinal))
@@ -188,12 +178,12 @@ public sealed partial class RegistryClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(image);
-        var op = new Operation(host, login);
+        var op = new RegistryOperation(host, login);
         return RunAsync(op, async () =>
         {
             var reference = image.Digest ?? image.Tag ?? "latest";
             var scope = Scope(image.Repository, RegistryAccess.Pull);
-            var reply = await SendAuthorizedAsync(op, HttpMethod.Get, $"v2/{image.Repository}/manifests/{reference}", scope, RegistryMediaTypes.ManifestAccept, MaxManifestBytes, fresh: false, cancellationToken);
+            var reply = await _auth.SendAsync(op, HttpMethod.Get, $"v2/{image.Repository}/manifests/{reference}", scope, RegistryMediaTypes.ManifestAccept, MaxManifestBytes, fresh: false, cancellationToken);
             if (reply.Status != HttpStatusCode.OK)
             {
                 throw Failure(op, reply, PullForbidden(op, reply, image.Repository), NotFound(image));
@@ -233,17 +223,11 @@ public sealed partial class RegistryClient : IDisposable
         }, cancellationToken);
     }
 
-    public void Dispose()
-    {
-        _verified.Dispose();
-        _unverified.Dispose();
-        _ownedVerified?.Dispose();
-        _ownedUnverified?.Dispose();
-    }
+    public void Dispose() => _transport.Dispose();
 
-    private async Task<RegistryCheck> CheckPullAsync(Operation op, string repository, CancellationToken cancellationToken)
+    private async Task<RegistryCheck> CheckPullAsync(RegistryOperation op, string repository, CancellationToken cancellationToken)
     {
-        var reply = await SendAuthorizedAsync(op, HttpMethod.Get, $"v2/{repository}/tags/list?n=1", Scope(repository, RegistryAccess.Pull), accept: null, maxBody: 64 * 1024, fresh: false, cancellationToken);
+        var reply = await _auth.SendAsync(op, HttpMethod.Get, $"v2/{repository}/tags/list?n=1", Scope(repository, RegistryAccess.Pull), accept: null, maxBody: 64 * 1024, fresh: false, cancellationToken);
         if (reply.Status == HttpStatusCode.OK)
         {
             return RegistryCheck.Success($"pull allowed for {repository} on {op.Host.Host}");
@@ -257,9 +241,9 @@ public sealed partial class RegistryClient : IDisposable
         throw Failure(op, reply, PullForbidden(op, reply, repository), $"repository {repository} not found on {op.Host.Host}; check that the registry URL matches the image path");
     }
 
-    private async Task<RegistryCheck> CheckPushAsync(Operation op, string repository, CancellationToken cancellationToken)
+    private async Task<RegistryCheck> CheckPushAsync(RegistryOperation op, string repository, CancellationToken cancellationToken)
     {
-        var reply = await SendAuthorizedAsync(op, HttpMethod.Post, $"v2/{repository}/blobs/uploads/", Scope(repository, RegistryAccess.Push), accept: null, maxBody: 64 * 1024, fresh: false, cancellationToken);
+        var reply = await _auth.SendAsync(op, HttpMethod.Post, $"v2/{repository}/blobs/uploads/", Scope(repository, RegistryAccess.Push), accept: null, maxBody: 64 * 1024, fresh: false, cancellationToken);
         if (reply.Status != HttpStatusCode.Accepted)
         {
             var who = reply.Auth.Kind == AuthKind.Bearer ? "token" : "login";
@@ -282,14 +266,14 @@ public sealed partial class RegistryClient : IDisposable
         return RegistryCheck.Success($"push allowed for {repository} on {op.Host.Host}");
     }
 
-    private async Task<string> ConfigPlatformAsync(Operation op, ImageReference image, string configDigest, string scope, CancellationToken cancellationToken)
+    private async Task<string> ConfigPlatformAsync(RegistryOperation op, ImageReference image, string configDigest, string scope, CancellationToken cancellationToken)
     {
         if (!ImageReference.IsValidDigest(configDigest))
         {
-            throw new RegistryFailureException(RegistryFailureKind.Other, $"the manifest of {Display(image)} names an invalid config digest \"{Printable(configDigest)}\"");
+            throw new RegistryFailureException(RegistryFailureKind.Other, $"the manifest of {Display(image)} names an invalid config digest \"{RegistryText.Printable(configDigest)}\"");
         }
 
-        var reply = await SendAuthorizedAsync(op, HttpMethod.Get, $"v2/{image.Repository}/blobs/{configDigest}", scope, accept: null, MaxConfigBytes, fresh: false, cancellationToken);
+        var reply = await _auth.SendAsync(op, HttpMethod.Get, $"v2/{image.Repository}/blobs/{configDigest}", scope, accept: null, MaxConfigBytes, fresh: false, cancellationToken);
         if (reply.Status != HttpStatusCode.OK)
         {
             throw Failure(op, reply, PullForbidden(op, reply, image.Repository), $"config blob {configDigest} of {Display(image)} not found on {op.Host.Host}");
@@ -311,6 +295,48 @@ public sealed partial class RegistryClient : IDisposable
         }
 
         return Platform(os, architecture, String(root, "variant"));
+    }
+
+    private static async Task<RegistryCheck> RunAsync(RegistryOperation op, Func<Task<RegistryCheck>> body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return op.Redact(await body());
+        }
+        catch (RegistryFailureException failure)
+        {
+            return op.Redact(failure.ToCheck());
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            return op.Redact(RegistryCheck.Fail(RegistryFailureKind.Other, $"unexpected failure talking to {op.Host.Host}: {e.GetType().Name}: {e.Message}"));
+        }
+    }
+
+    private static async Task<RegistryResult<T>> RunAsync<T>(RegistryOperation op, Func<Task<RegistryResult<T>>> body, CancellationToken cancellationToken)
+    {
+        RegistryResult<T>? success = null;
+        var check = await RunAsync(op, async () =>
+        {
+            success = await body();
+            return success.Check;
+        }, cancellationToken);
+        return check.Ok && success is not null ? success with { Check = check } : RegistryResult<T>.Fail(check);
+    }
+
+    private RegistryFailureException Failure(RegistryOperation op, RegistryReply reply, string? forbidden, string? notFound) =>
+        RegistryFailureMap.ForReply(reply, op.Host.Host, op.Login is not null, forbidden, notFound, _time.GetUtcNow());
+
+    private async Task CancelUploadAsync(RegistryOperation op, RegistryReply started, Uri upload, CancellationToken cancellationToken)
+    {
+        var origin = started.Uri;
+        var sameOrigin = RegistryText.SameOrigin(upload, origin);
+        await _transport.SendAsync(op, op.Host.Insecure && sameOrigin, HttpMethod.Delete, upload, sameOrigin ? started.Auth.Header : null, accept: null,
+            RegistryTransport.MaxErrorBodyBytes, authOrigin: origin, peer: "registry", cancellationToken);
     }
 
     private static List<string> IndexPlatforms(JsonElement root)
@@ -405,9 +431,7 @@ public sealed partial class RegistryClient : IDisposable
     private static string NotFound(ImageReference image) =>
         $"image not found: {Display(image)}; check that the registry URL matches the image path";
 
-    private static string PullForbidden(Operation op, Reply reply, string repository) =>
+    private static string PullForbidden(RegistryOperation op, RegistryReply reply, string repository) =>
         $"forbidden: {(reply.Auth.Kind == AuthKind.Bearer ? "token" : "login")} lacks pull permission for {repository} on {op.Host.Host} (or the repository does not exist)";
 
-    private static string Printable(string text) =>
-        new string(text.Take(100).Select(c => char.IsControl(c) ? '?' : c).ToArray());
-}
+    }
