@@ -118,11 +118,14 @@ public sealed class RegistryClient : IDisposable
         }, cancellationToken);
     }
 
-    // HEAD /v2/<repo>/manifests/<digest, else tag, else "latest"> with the four manifest media
-    // types. For a multi-arch image this is the index's digest, which is what a service should be
-    // pinned to (each node then picks its platform). A registry that sends no
-    // Docker-Content-Digest on HEAD is asked with GET, and the digest is computed from the body.
-    // When the reference holds a digest, the registry's answer must equal it.
+    // GET /v2/<repo>/manifests/<digest, else tag, else "latest"> with the four manifest media
+    // types, and pins the digest of the bytes actually received (sha256, or the algorithm of the
+    // reference's own digest): a registry or proxy whose Docker-Content-Digest disagrees with
+    // those bytes is reported as exactly that, never trusted (nodes would then pull a digest that
+    // does not exist). For a multi-arch image this is the index's digest, which is what a service
+    // should be pinned to (each node then picks its platform). When the reference holds a digest,
+    // the bytes must hash to it. No HEAD is involved, so a registry that refuses HEAD resolves as
+    // any other. The check carries the registry's RateLimit headers when it sent them.
     public Task<RegistryResult<ManifestDigest>> ResolveAsync(RegistryHost host, ImageReference image, RegistryLogin? login, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(host);
@@ -130,43 +133,55 @@ public sealed class RegistryClient : IDisposable
         var op = new RegistryOperation(host, login);
         return RunAsync(op, async () =>
         {
-            var reference = image.Digest ?? image.Tag ?? "latest";
-            var path = $"v2/{image.Repository}/manifests/{reference}";
-            var scope = Scope(image.Repository, RegistryAccess.Pull);
-            var reply = await _auth.SendAsync(op, HttpMethod.Head, path, scope, RegistryMediaTypes.ManifestAccept, 0, fresh: false, cancellationToken);
-            if (reply.Status != HttpStatusCode.OK)
+            var reply = await GetManifestAsync(op, image, cancellationToken);
+            var manifest = ManifestPin.Pin(op.Host.Host, Display(image), image.Digest, reply);
+            return RegistryResult<ManifestDigest>.Success(manifest, $"{Display(image)} is {manifest.Digest} on {op.Host.Host}") is var result
+                ? result with { Check = result.Check with { RateLimit = RegistryRateLimit.From(reply) } }
+                : result;
+        }, cancellationToken);
+    }
+
+    // ResolveAsync, retried while the registry rate-limits (429 / TOOMANYREQUESTS) and the wait
+    // it asks for (Retry-After, else a short backoff) still ends before deadline; at most
+    // RegistryRetry.MaxAttempts tries. A wait that would pass the deadline fails at once, with the
+    // wait the registry asked for in RetryAfter and the message.
+    public Task<RegistryResult<ManifestDigest>> ResolveAsync(RegistryHost host, ImageReference image, RegistryLogin? login, DateTimeOffset deadline, CancellationToken cancellationToken) =>
+        RegistryRetry.RunAsync(ct => ResolveAsync(host, image, login, ct), deadline, _time, cancellationToken);
+
+    // The digest a tag names now, as cheaply as the registry allows, for pollers that only look
+    // for a change (Docker Hub does not count HEAD against its pull rate limit): HEAD, trusting
+    // Docker-Content-Digest. Where HEAD is refused (any answer but 200, 401 or 429: registries
+    // answer 404, 405 or 403 to HEAD while GET works) or names no digest, GET and pin the bytes
+    // as ResolveAsync does; "not found" therefore never comes from a HEAD alone. Deployments pin
+    // with ResolveAsync, which always verifies the bytes.
+    public Task<RegistryResult<ManifestDigest>> ProbeDigestAsync(RegistryHost host, ImageReference image, RegistryLogin? login, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(image);
+        var op = new RegistryOperation(host, login);
+        return RunAsync(op, async () =>
+        {
+            var head = await _auth.SendAsync(op, HttpMethod.Head, ManifestPath(image), Scope(image.Repository, RegistryAccess.Pull), RegistryMediaTypes.ManifestAccept, 0, fresh: false, cancellationToken);
+            if (head.Status is HttpStatusCode.Unauthorized or HttpStatusCode.TooManyRequests)
             {
-                throw Failure(op, reply, PullForbidden(op, reply, image.Repository), NotFound(image));
+                throw Failure(op, head, PullForbidden(op, head, image.Repository), NotFound(image));
             }
 
-            var digest = reply.Header("Docker-Content-Digest");
-            var mediaType = MediaType(reply.Header("Content-Type"));
-            long? size = long.TryParse(reply.Header("Content-Length"), NumberStyles.None, CultureInfo.InvariantCulture, out var length) ? length : null;
-            if (digest is null)
+            var digest = head.Header("Docker-Content-Digest");
+            if (head.Status == HttpStatusCode.OK && digest is not null && ImageReference.IsValidDigest(digest) &&
+                (image.Digest is null || string.Equals(digest, image.Digest, StringComparison.Ordinal)))
             {
-                var get = await _auth.SendAsync(op, HttpMethod.Get, path, scope, RegistryMediaTypes.ManifestAccept, MaxManifestBytes, fresh: false, cancellationToken);
-                if (get.Status != HttpStatusCode.OK)
-                {
-                    throw Failure(op, get, PullForbidden(op, get, image.Repository), NotFound(image));
-                }
-
-                digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(get.Body));
-                mediaType = MediaType(get.Header("Content-Type")) ?? MediaTypeOfBody(get.Body);
-                size = get.Body.Length;
+                long? size = long.TryParse(head.Header("Content-Length"), NumberStyles.None, CultureInfo.InvariantCulture, out var length) ? length : null;
+                var probed = new ManifestDigest(digest, ManifestPin.MediaType(head.Header("Content-Type")) ?? "unknown", size);
+                var result = RegistryResult<ManifestDigest>.Success(probed, $"{Display(image)} is {digest} on {op.Host.Host} (HEAD)");
+                return result with { Check = result.Check with { RateLimit = RegistryRateLimit.From(head) } };
             }
 
-            if (!ImageReference.IsValidDigest(digest))
-            {
-                throw new RegistryFailureException(RegistryFailureKind.Other, $"{op.Host.Host} answered an invalid digest \"{RegistryText.Printable(digest)}\" for {Display(image)}");
-            }
-
-            if (image.Digest is not null && !string.Equals(digest, image.Digest, StringComparison.Ordinal))
-            {
-                throw new RegistryFailureException(RegistryFailureKind.Other, $"{op.Host.Host} answered digest {digest} for {Display(image)}; the content does not match its digest");
-            }
-
-            var manifest = new ManifestDigest(digest, mediaType ?? "unknown", size);
-            return RegistryResult<ManifestDigest>.Success(manifest, $"{Display(image)} is {digest} on {op.Host.Host}");
+            var get = await GetManifestAsync(op, image, cancellationToken);
+            var manifest = ManifestPin.Pin(op.Host.Host, Display(image), image.Digest, get);
+            var via = head.Status == HttpStatusCode.OK ? "HEAD named no digest" : $"HEAD refused with {(int)head.Status}";
+            var fetched = RegistryResult<ManifestDigest>.Success(manifest, $"{Display(image)} is {manifest.Digest} on {op.Host.Host} (GET: {via})");
+            return fetched with { Check = fetched.Check with { RateLimit = RegistryRateLimit.From(get) } };
         }, cancellationToken);
     }
 
@@ -193,7 +208,7 @@ public sealed class RegistryClient : IDisposable
             using (var doc = ParseJson(reply.Body, $"the manifest of {Display(image)}"))
             {
                 var root = doc.RootElement;
-                var mediaType = MediaType(reply.Header("Content-Type"));
+                var mediaType = ManifestPin.MediaType(reply.Header("Content-Type"));
                 if (root.TryGetProperty("mediaType", out var declared) && declared.ValueKind == JsonValueKind.String)
                 {
                     mediaType = declared.GetString();
@@ -297,6 +312,14 @@ public sealed class RegistryClient : IDisposable
         return Platform(os, architecture, String(root, "variant"));
     }
 
+    private async Task<RegistryReply> GetManifestAsync(RegistryOperation op, ImageReference image, CancellationToken cancellationToken)
+    {
+        var reply = await _auth.SendAsync(op, HttpMethod.Get, ManifestPath(image), Scope(image.Repository, RegistryAccess.Pull), RegistryMediaTypes.ManifestAccept, MaxManifestBytes, fresh: false, cancellationToken);
+        return reply.Status == HttpStatusCode.OK ? reply : throw Failure(op, reply, PullForbidden(op, reply, image.Repository), NotFound(image));
+    }
+
+    private static string ManifestPath(ImageReference image) => $"v2/{image.Repository}/manifests/{image.Digest ?? image.Tag ?? "latest"}";
+
     private static async Task<RegistryCheck> RunAsync(RegistryOperation op, Func<Task<RegistryCheck>> body, CancellationToken cancellationToken)
     {
         try
@@ -395,31 +418,6 @@ public sealed class RegistryClient : IDisposable
         {
             throw new RegistryFailureException(RegistryFailureKind.Other, $"{what} is not valid JSON ({e.Message})");
         }
-    }
-
-    private static string? MediaTypeOfBody(byte[] body)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.ValueKind == JsonValueKind.Object ? String(doc.RootElement, "mediaType") : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    // "application/vnd.oci.image.index.v1+json; charset=utf-8" -> the type alone.
-    private static string? MediaType(string? contentType)
-    {
-        if (string.IsNullOrWhiteSpace(contentType))
-        {
-            return null;
-        }
-
-        var semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
-        return (semicolon < 0 ? contentType : contentType[..semicolon]).Trim();
     }
 
     private static string Scope(string repository, RegistryAccess access) =>

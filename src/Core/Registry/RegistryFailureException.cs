@@ -16,5 +16,7 @@ internal sealed class RegistryFailureException : Exception
 
     public TimeSpan? RetryAfter { get; }
 
-    public RegistryCheck ToCheck() => RegistryCheck.Fail(Kind, Message, RetryAfter);
+    public RegistryRateLimit? RateLimit { get; init; }
+
+    public RegistryCheck ToCheck() => RegistryCheck.Fail(Kind, Message, RetryAfter) with { RateLimit = RateLimit };
 }

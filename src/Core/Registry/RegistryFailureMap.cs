@@ -12,12 +12,23 @@ namespace Cluster.Core.Registry;
 // directly (tests/Core.Tests/Registry/RegistryFailureMapTests.cs).
 internal static class RegistryFailureMap
 {
+    // A request made without credentials was refused: the fix is a credential, not TLS.
+    private const string AddCredential = "add one with `clusterctl registry add NAME --url HOST --username U --password-stdin`";
+
     // A registry reply that is not the expected success. forbidden / notFound: the operation's own
     // wording for those outcomes (null: a generic one). hasLogin: the request was made with
     // credentials (without them, a 401 means "log in", never "wrong password").
     public static RegistryFailureException ForReply(RegistryReply reply, string host, bool hasLogin, string? forbidden, string? notFound, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(reply);
+        var failure = MapReply(reply, host, hasLogin, forbidden, notFound, now);
+        return RegistryRateLimit.From(reply) is { } limit
+            ? new RegistryFailureException(failure.Kind, failure.Message, failure.RetryAfter) { RateLimit = limit }
+            : failure;
+    }
+
+    private static RegistryFailureException MapReply(RegistryReply reply, string host, bool hasLogin, string? forbidden, string? notFound, DateTimeOffset now)
+    {
         var errors = RegistryError.Parse(reply.Body);
         var detail = RegistryError.Describe(errors) is { } d ? " (" + d + ")" : string.Empty;
         switch (reply.Status)
@@ -33,7 +44,7 @@ internal static class RegistryFailureMap
                                     string.Equals(error, "insufficient_scope", StringComparison.OrdinalIgnoreCase)
                         ? ", or the repository does not exist"
                         : string.Empty;
-                    return new RegistryFailureException(RegistryFailureKind.Unauthorized, $"unauthorized: {host} requires a login for this{orMissing}; add credentials for it{detail}");
+                    return new RegistryFailureException(RegistryFailureKind.Unauthorized, $"unauthorized: no credential saved for {host}: it requires a login for this{orMissing}; {AddCredential}{detail}");
                 }
 
                 if (reply.Auth.Kind == AuthKind.Basic)
@@ -91,7 +102,7 @@ internal static class RegistryFailureMap
         return reply.Status switch
         {
             HttpStatusCode.Unauthorized when username is null => new RegistryFailureException(RegistryFailureKind.Unauthorized,
-                $"unauthorized: {host} allows no anonymous access; add credentials for it"),
+                $"unauthorized: no credential saved for {host}: it allows no anonymous access; {AddCredential}"),
             HttpStatusCode.Unauthorized => new RegistryFailureException(RegistryFailureKind.Unauthorized,
                 $"unauthorized: username or token rejected by {host}{detail}"),
             HttpStatusCode.Forbidden => new RegistryFailureException(RegistryFailureKind.Forbidden,
@@ -197,7 +208,7 @@ internal static class RegistryFailureMap
     };
 
     private static string TlsMessage(string at, string reason) =>
-        $"TLS failure talking to {at}: {reason}; if it serves plain HTTP or a self-signed certificate, add the registry with --insecure";
+        $"TLS failure talking to {at}: {reason}; if it serves plain HTTP or a self-signed certificate, add the registry with --insecure (credentials are optional: `clusterctl registry add NAME --url HOST --insecure` declares it)";
 
     // Token servers answer errors in several shapes: {"details": ".."} (docker_auth),
     // {"errors": [..]} (distribution-style), {"error": "..", "error_description": ".."} (OAuth2).

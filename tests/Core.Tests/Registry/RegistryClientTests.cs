@@ -35,10 +35,10 @@ public sealed class RegistryClientTests : IDisposable
         Assert.Equal(digest, first.Value!.Digest);
         Assert.Equal(digest, second.Value!.Digest);
         Assert.Equal(1, _fake.TokenRequests);
-        // The first resolve: anonymous HEAD (401), token, HEAD with it. The second: just the HEAD.
+        // The first resolve: anonymous GET (401), token, GET with it. The second: just the GET.
         Assert.Equal(3, requestsAfterFirst);
         var last = _fake.Requests[^1];
-        Assert.Equal(HttpMethod.Head, last.Method);
+        Assert.Equal(HttpMethod.Get, last.Method);
         Assert.Equal("Bearer tok-1", last.Authorization);
         var token = Assert.Single(_fake.Requests, r => r.Uri.Host == "auth.test");
         Assert.Equal("https://auth.test/token?service=registry.test&scope=repository%3Aacme%2Fweb%3Apull&account=alice", token.Uri.AbsoluteUri);
@@ -216,7 +216,7 @@ public sealed class RegistryClientTests : IDisposable
         string? accept = null;
         _fake.Override = request =>
         {
-            if (request.Method == HttpMethod.Head && request.Headers.Authorization is not null)
+            if (request.Method == HttpMethod.Get && request.RequestUri!.AbsolutePath.Contains("/manifests/", StringComparison.Ordinal) && request.Headers.Authorization is not null)
             {
                 accept = string.Join(", ", request.Headers.Accept.Select(a => a.MediaType));
             }

@@ -16,7 +16,7 @@ public sealed class RegistryFailureMapTests
     public static TheoryData<string, int, string, string, bool, string?, string?, RegistryFailureKind, string> Replies => new()
     {
         // name, status, auth (none|basic|bearer|fresh-bearer), body, hasLogin, forbidden, notFound, kind, message
-        { "401 anonymous", 401, "none", "", false, null, null, RegistryFailureKind.Unauthorized, "unauthorized: registry.test requires a login for this; add credentials for it" },
+        { "401 anonymous", 401, "none", "", false, null, null, RegistryFailureKind.Unauthorized, "unauthorized: no credential saved for registry.test: it requires a login for this; add one with `clusterctl registry add NAME --url HOST --username U --password-stdin`" },
         { "401 basic login", 401, "basic", "", true, null, null, RegistryFailureKind.Unauthorized, "unauthorized: username or password rejected by registry.test" },
         { "401 bearer on pull", 401, "bearer", "", true, "forbidden: token lacks pull permission", null, RegistryFailureKind.Forbidden, "forbidden: token lacks pull permission" },
         { "401 bearer on login", 401, "bearer", "", true, null, null, RegistryFailureKind.Unauthorized, "unauthorized: registry.test rejected the token issued by its token server (auth.test:443)" },
@@ -50,7 +50,7 @@ public sealed class RegistryFailureMapTests
         var failure = RegistryFailureMap.ForReply(reply, Host, hasLogin: false, forbidden: "forbidden", notFound: null, Now);
 
         Assert.Equal(RegistryFailureKind.Unauthorized, failure.Kind);
-        Assert.Equal("unauthorized: registry.test requires a login for this, or the repository does not exist; add credentials for it", failure.Message);
+        Assert.Equal("unauthorized: no credential saved for registry.test: it requires a login for this, or the repository does not exist; add one with `clusterctl registry add NAME --url HOST --username U --password-stdin`", failure.Message);
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class RegistryFailureMapTests
 
     public static TheoryData<int, string?, RegistryFailureKind, string> TokenReplies => new()
     {
-        { 401, null, RegistryFailureKind.Unauthorized, "unauthorized: registry.test allows no anonymous access; add credentials for it" },
+        { 401, null, RegistryFailureKind.Unauthorized, "unauthorized: no credential saved for registry.test: it allows no anonymous access; add one with `clusterctl registry add NAME --url HOST --username U --password-stdin`" },
         { 401, "alice", RegistryFailureKind.Unauthorized, "unauthorized: username or token rejected by registry.test (authentication failed)" },
         { 403, "alice", RegistryFailureKind.Forbidden, "forbidden: the token server of registry.test refused alice (authentication failed)" },
         { 403, null, RegistryFailureKind.Forbidden, "forbidden: the token server of registry.test refused anonymous access (authentication failed)" },
@@ -122,7 +122,7 @@ public sealed class RegistryFailureMapTests
         { "reset", RegistryFailureKind.Unreachable, "registry unreachable: registry.test:443 reset the connection" },
         { "dns", RegistryFailureKind.Unreachable, "registry unreachable: cannot resolve registry.test (DNS)" },
         { "ended", RegistryFailureKind.Unreachable, "registry unreachable: registry.test:443 closed the connection without answering" },
-        { "certificate", RegistryFailureKind.Tls, "TLS failure talking to registry.test:443: self-signed; if it serves plain HTTP or a self-signed certificate, add the registry with --insecure" },
+        { "certificate", RegistryFailureKind.Tls, "TLS failure talking to registry.test:443: self-signed; if it serves plain HTTP or a self-signed certificate, add the registry with --insecure (credentials are optional: `clusterctl registry add NAME --url HOST --insecure` declares it)" },
         { "connect-timeout", RegistryFailureKind.Unreachable, "registry unreachable: no answer from registry.test:443 within 5 s" },
         { "io", RegistryFailureKind.Unreachable, "registry unreachable: the connection to registry.test:443 failed (broken pipe)" },
         { "other", RegistryFailureKind.Other, "talking to registry registry.test:443 failed: InvalidOperationException: odd" },
