@@ -8,9 +8,17 @@ namespace Cluster.Core.Credentials;
 // provider is refused with a message that says which provider it does fit.
 public static class ProviderRules
 {
-    // Normalizes a credential URL (host[:port][/path-prefix]) for the provider, or explains why
-    // it does not fit. Docker Hub's aliases become docker.io.
-    public static bool TryNormalizeUrl(RegistryProvider provider, string? url, out string normalized, out string? error)
+    // Normalizes a credential URL to what image references start with: host[:port][/path-prefix],
+    // or explains why it cannot be one. Every spelling a user may paste from a browser, a
+    // `docker login` or a registry's documentation reduces to the registry host:
+    //   scheme (https:// or http://), trailing slashes, the API root (/v2, /v2/, Docker Hub's
+    //   legacy /v1/), upper-case host names, the default TLS port :443, and Docker Hub's aliases
+    //   (index.docker.io, registry-1.docker.io, registry.hub.docker.com) -> docker.io.
+    // A genuine path prefix (ghcr.io/acme) is kept: it scopes the credential to those images.
+    // Refused with the reason: a user name or password in the URL (never echoed), a query or
+    // fragment, a path under the API (/v2/acme/...), plain http:// without insecure (unless
+    // loopback), and a URL that does not fit the provider.
+    public static bool TryNormalizeUrl(RegistryProvider provider, string? url, bool insecure, out string normalized, out string? error)
     {
         normalized = "";
         error = null;
@@ -22,25 +30,57 @@ public static class ProviderRules
 
         var text = url.Trim();
         var scheme = text.IndexOf("://", StringComparison.Ordinal);
-        if (scheme >= 0)
+        var prefix = scheme >= 0 ? text[..scheme].ToLowerInvariant() : null;
+        var rest = scheme >= 0 ? text[(scheme + 3)..] : text;
+        var authorityEnd = rest.IndexOfAny(['/', '?', '#']);
+        if ((authorityEnd < 0 ? rest : rest[..authorityEnd]).Contains('@', StringComparison.Ordinal))
         {
-            var prefix = text[..scheme].ToLowerInvariant();
-            if (prefix is not ("https" or "http"))
-            {
-                error = $"url '{url}' has scheme '{prefix}'; give the registry host, e.g. ghcr.io or 10.0.0.5:5000";
-                return false;
-            }
-
-            text = text[(scheme + 3)..];
+            // The part before '@' may be a password: the URL is not repeated.
+            error = "the registry URL must not contain a user name or password; give --username and the password on stdin (--password-stdin)";
+            return false;
         }
 
-        text = text.TrimEnd('/');
-        var slash = text.IndexOf('/', StringComparison.Ordinal);
-        var host = slash < 0 ? text : text[..slash];
-        var path = slash < 0 ? "" : text[(slash + 1)..];
-        if (path == "v1" && KeyringKey.NormalizeHost(host) == "docker.io")
+        if (text.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            error = $"url '{url}' is not a registry host[:port][/path] (for example ghcr.io, registry.gitlab.com/group or 10.0.0.5:5000)";
+            return false;
+        }
+
+        if (prefix is not null && prefix is not ("https" or "http"))
+        {
+            error = $"url '{url}' has scheme '{prefix}'; give the registry host, e.g. ghcr.io or 10.0.0.5:5000";
+            return false;
+        }
+
+        if (rest.IndexOfAny(['?', '#']) >= 0)
+        {
+            error = $"url '{url}' has a query or fragment; give the registry host, e.g. ghcr.io or 10.0.0.5:5000";
+            return false;
+        }
+
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        var host = (slash < 0 ? rest : rest[..slash]).ToLowerInvariant();
+        var path = slash < 0 ? "" : rest[(slash + 1)..].Trim('/');
+        if (host.EndsWith(":443", StringComparison.Ordinal) && prefix != "http")
+        {
+            host = host[..^4]; // the default TLS port names the same registry as none
+        }
+
+        // The API root is not an image path: HOST/v2/ is HOST (and Docker Hub's /v1/ is Docker Hub).
+        if (path is "v2" or "v1")
         {
             path = "";
+        }
+        else if (path.StartsWith("v2/", StringComparison.Ordinal))
+        {
+            error = $"url '{url}' points into the registry API (/v2/...); give the registry host (and an image path prefix if you want one), e.g. {host} or {host}/{path[3..].Split('/')[0]}";
+            return false;
+        }
+
+        if (prefix == "http" && !insecure && !IsLoopback(host))
+        {
+            error = $"url '{url}' is plain HTTP; add --insecure to declare the registry as plain HTTP / untrusted TLS (the engines need it in insecure-registries too), or give https://";
+            return false;
         }
 
         // The host and path must be what an image reference could start with.
@@ -115,6 +155,12 @@ public static class ProviderRules
         RegistryProvider.GitLab => "read_registry",
         _ => "pull permission",
     };
+
+    private static bool IsLoopback(string host)
+    {
+        var name = host.StartsWith('[') ? host[1..Math.Max(1, host.IndexOf(']', StringComparison.Ordinal))] : host.Split(':')[0];
+        return name == "localhost" || (System.Net.IPAddress.TryParse(name, out var address) && System.Net.IPAddress.IsLoopback(address));
+    }
 
     private static string Expected(RegistryProvider provider) => provider switch
     {
