@@ -29,15 +29,18 @@ internal static class RegistryCommands
         var name = NameArgument();
         var provider = new Option<string>("--provider") { Description = "dockerhub, ghcr, gitlab, ecr, acr, digitalocean, quay or generic", Required = true };
         var url = new Option<string>("--url") { Description = "Registry HOST[:PORT][/PATH] the credential serves, e.g. ghcr.io", Required = true };
-        var username = new Option<string?>("--username") { Description = "Registry username (ECR: defaults to AWS)" };
+        var username = new Option<string?>("--username") { Description = "Registry username (ECR: defaults to AWS); without --username and --password-stdin the entry has no credentials (anonymous pulls)" };
         var passwordStdin = PasswordStdin();
         var noVerify = new Option<bool>("--no-verify") { Description = "Store without checking against the registry (recorded as unverified)" };
         var insecure = new Option<bool>("--insecure") { Description = "Allow plain HTTP or an untrusted certificate for this registry" };
         var pushOnly = new Option<bool>("--push-only") { Description = "Only build servers use it, to push; node agents never receive it" };
-        var command = new Command("add", "Verify and store a registry credential") { name, provider, url, username, passwordStdin, noVerify, insecure, pushOnly };
+        var command = new Command("add", "Verify and store a registry credential, or declare a registry without one") { name, provider, url, username, passwordStdin, noVerify, insecure, pushOnly };
         command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
         {
-            var password = ReadPassword(parse.GetValue(passwordStdin), stdin, required: true)!;
+            // Neither --username nor --password-stdin: an entry without credentials, which
+            // declares the registry (scope, --insecure) for anonymous pulls.
+            var anonymous = parse.GetValue(username) is null && !parse.GetValue(passwordStdin);
+            var password = anonymous ? "" : ReadPassword(parse.GetValue(passwordStdin), stdin, required: true)!;
             var client = new Registries.RegistriesClient(leader.Channel);
             var added = await client.AddRegistryAsync(new AddRegistryRequest
             {
@@ -49,10 +52,12 @@ internal static class RegistryCommands
                 NoVerify = parse.GetValue(noVerify),
                 Insecure = parse.GetValue(insecure),
                 PushOnly = parse.GetValue(pushOnly),
+                Anonymous = anonymous,
             }, leader.Call(VerifyDeadline));
+            var what = anonymous ? ", no credentials: anonymous pulls" : "";
             await stdout.WriteLineAsync(added.Verified
-                ? $"registry {added.Name} added ({added.Url}, verified), revision {added.Revision}"
-                : $"registry {added.Name} added ({added.Url}, NOT verified: --no-verify), revision {added.Revision}");
+                ? $"registry {added.Name} added ({added.Url}{what}, verified), revision {added.Revision}"
+                : $"registry {added.Name} added ({added.Url}{what}, NOT verified: --no-verify), revision {added.Revision}");
             return 0;
         }));
         return command;
@@ -97,7 +102,7 @@ internal static class RegistryCommands
             await stdout.WriteLineAsync($"name:       {view.Name}");
             await stdout.WriteLineAsync($"provider:   {view.Provider}");
             await stdout.WriteLineAsync($"url:        {view.Url}{(registry.Insecure ? " (insecure)" : "")}");
-            await stdout.WriteLineAsync($"username:   {view.Username}");
+            await stdout.WriteLineAsync($"username:   {(view.Username.Length == 0 ? "(none: anonymous pulls)" : view.Username)}");
             await stdout.WriteLineAsync($"verified:   {view.VerifiedAt?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "no"}");
             await stdout.WriteLineAsync($"revision:   {view.Revision}");
             await stdout.WriteLineAsync("nodes:");
@@ -190,8 +195,7 @@ internal static class RegistryCommands
 
     private static Option<bool> PasswordStdin() => new("--password-stdin") { Description = "Read the password or token from stdin (the only way to pass it)" };
 
-    // The secret comes only from stdin: one value, trailing newline removed (as `docker login
-    // --password-stdin` does).
+    // The secret comes only from stdin.
     private static string? ReadPassword(bool fromStdin, TextReader stdin, bool required)
     {
         if (!fromStdin)
@@ -201,8 +205,25 @@ internal static class RegistryCommands
                 : null;
         }
 
-        var text = stdin.ReadToEnd();
-        return text.TrimEnd('\r', '\n');
+        return StripOneNewline(stdin.ReadToEnd());
+    }
+
+    // Exactly what `docker login --password-stdin` removes: one trailing "\n", then one "\r"
+    // before it. Anything else (a second newline, spaces) is part of the secret, so a token that
+    // really ends in them still works, and a pipe that adds more is visible as a wrong password.
+    internal static string StripOneNewline(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.EndsWith('\n'))
+        {
+            text = text[..^1];
+            if (text.EndsWith('\r'))
+            {
+                text = text[..^1];
+            }
+        }
+
+        return text;
     }
 
     private sealed record VerifyView(bool Ok, string? Error, RegistryDetailView Registry);

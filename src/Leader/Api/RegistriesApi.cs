@@ -14,7 +14,7 @@ public sealed class RegistriesApi(CredentialService credentials, NodeService nod
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
         var added = await credentials.AddAsync(
-            new NewCredential(request.Name, request.Provider, request.Url, request.Username, request.Password, request.NoVerify, request.Insecure, request.PushOnly),
+            new NewCredential(request.Name, request.Provider, request.Url, request.Username, request.Password, request.NoVerify, request.Insecure, request.PushOnly, request.Anonymous),
             AdminAuthInterceptor.ActorOf(context), context.CancellationToken);
         return ToProto(added);
     }

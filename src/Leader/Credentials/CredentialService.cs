@@ -12,6 +12,9 @@ namespace Cluster.Leader.Credentials;
 // Registry credentials on the leader: validated, verified against the registry BEFORE anything
 // is stored, sealed with SecretBox, versioned by the cluster-wide credential revision, audited.
 // Every refusal is an OperationException thrown before the database is touched.
+// A credential-less entry (empty Username, no secret) declares a registry: its URL scope and
+// whether it is insecure; the leader pulls through it anonymously, and agents never receive it
+// (there is nothing for their engines to log in with), exactly as push-only entries.
 public sealed partial class CredentialService(
     LeaderDatabase db,
     SecretBox secrets,
@@ -38,12 +41,9 @@ public sealed partial class CredentialService(
 
     public long CurrentRevision => db.Read(d => d.Current(LeaderDatabase.CredentialRevision));
 
-    // The credential with its secret, for code that must send it (verification, agents). Never log it.
-    public RegistryLogin LoginOf(string name)
-    {
-        var record = Find(name);
-        return new RegistryLogin(ProviderRules.EngineServerAddress(HostOf(record.Url)), record.Username, secrets.Open(record.SealedSecret, record.Id));
-    }
+    // The credential with its secret, for code that must send it (verification, agents), or null
+    // for a credential-less entry (pull anonymously). Never log it.
+    public RegistryLogin? LoginOf(string name) => Login(Find(name));
 
     // What node agents may hold, read in one consistent view with the revision it reflects:
     // every credential except push-only ones, with its secret.
@@ -51,23 +51,41 @@ public sealed partial class CredentialService(
         db.Read(d => (
             d.Current(LeaderDatabase.CredentialRevision),
             (IReadOnlyList<(CredentialView, string)>)d.Credentials.FindAll()
-                .Where(c => !c.PushOnly)
+                .Where(c => !c.PushOnly && !IsAnonymous(c))
                 .OrderBy(c => c.Name, StringComparer.Ordinal)
                 .Select(c => (View(c), secrets.Open(c.SealedSecret, c.Id)))
                 .ToList()));
 
-    // One credential for an agent by id, or null when it no longer exists or is push-only.
+    // One credential for an agent by id, or null when it no longer exists, is push-only or has
+    // no credentials.
     public (CredentialView Credential, string Secret)? PullCredential(string id) =>
-        db.Read(d => d.Credentials.FindById(id) is { PushOnly: false } c ? (View(c), secrets.Open(c.SealedSecret, c.Id)) : ((CredentialView, string)?)null);
+        db.Read(d => d.Credentials.FindById(id) is { PushOnly: false } c && !IsAnonymous(c) ? (View(c), secrets.Open(c.SealedSecret, c.Id)) : ((CredentialView, string)?)null);
 
     public async Task<CredentialView> AddAsync(NewCredential request, string actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var name = ValidName(request.Name);
         var provider = ValidProvider(request.Provider);
-        var url = ValidUrl(provider, request.Url);
-        var username = ValidUsername(provider, request.Username);
-        ValidSecret(request.Secret);
+        var url = ValidUrl(provider, request.Url, request.Insecure);
+        var username = "";
+        if (request.Anonymous)
+        {
+            if (!string.IsNullOrEmpty(request.Username) || !string.IsNullOrEmpty(request.Secret))
+            {
+                throw new OperationException(OperationError.InvalidArgument,
+                    "a registry without credentials takes neither --username nor a password; give both (--username U --password-stdin) or neither");
+            }
+
+            if (request.PushOnly)
+            {
+                throw new OperationException(OperationError.InvalidArgument, "--push-only needs credentials: build servers push with them; give --username and --password-stdin");
+            }
+        }
+        else
+        {
+            username = ValidUsername(provider, request.Username);
+            ValidSecret(request.Secret);
+        }
 
         await _changes.WaitAsync(cancellationToken);
         try
@@ -80,7 +98,8 @@ public sealed partial class CredentialService(
             DateTime? verifiedAt = null;
             if (!request.NoVerify)
             {
-                await VerifyOrThrowAsync(name, provider, url, request.Insecure, new RegistryLogin(ProviderRules.EngineServerAddress(HostOf(url)), username, request.Secret), pushNamespace: null, cancellationToken);
+                var login = request.Anonymous ? null : new RegistryLogin(ProviderRules.EngineServerAddress(HostOf(url)), username, request.Secret);
+                await VerifyOrThrowAsync(name, provider, url, request.Insecure, login, pushNamespace: null, cancellationToken);
                 verifiedAt = time.GetUtcNow().UtcDateTime;
             }
 
@@ -95,7 +114,7 @@ public sealed partial class CredentialService(
                     Provider = RegistryProviders.CliName(provider),
                     Url = url,
                     Username = username,
-                    SealedSecret = secrets.Seal(request.Secret, id),
+                    SealedSecret = request.Anonymous ? "" : secrets.Seal(request.Secret, id),
                     Insecure = request.Insecure,
                     PushOnly = request.PushOnly,
                     Revision = d.Next(LeaderDatabase.CredentialRevision),
@@ -104,7 +123,7 @@ public sealed partial class CredentialService(
                     UpdatedAt = now,
                 };
                 d.Credentials.Insert(created);
-                AuditChange(d, actor, "registry.add", name, created.Revision, $"provider={created.Provider} url={url} username={username} verified={verifiedAt is not null} push-only={request.PushOnly}");
+                AuditChange(d, actor, "registry.add", name, created.Revision, $"provider={created.Provider} url={url} username={(request.Anonymous ? "(none: anonymous)" : username)} insecure={request.Insecure} verified={verifiedAt is not null} push-only={request.PushOnly}");
                 return created;
             });
             Log.Added(log, name, record.Url, record.Revision, verifiedAt is not null);
@@ -134,6 +153,12 @@ public sealed partial class CredentialService(
         {
             var current = Find(name);
             var provider = ValidProvider(current.Provider);
+            if (IsAnonymous(current) && (username is null || secret is null))
+            {
+                throw new OperationException(OperationError.InvalidArgument,
+                    $"registry '{name}' has no credentials; to add them give both --username and --password-stdin");
+            }
+
             var newUsername = username is null ? current.Username : ValidUsername(provider, username);
             var newSecret = secret ?? secrets.Open(current.SealedSecret, current.Id);
             DateTime? verifiedAt = null;
@@ -174,7 +199,7 @@ public sealed partial class CredentialService(
     {
         var record = Find(name);
         var provider = ValidProvider(record.Provider);
-        var login = new RegistryLogin(ProviderRules.EngineServerAddress(HostOf(record.Url)), record.Username, secrets.Open(record.SealedSecret, record.Id));
+        var login = Login(record);
         var check = await CheckAsync(record.Name, provider, record.Url, record.Insecure, login, PushNamespaceFor(record.Name), cancellationToken);
         var saved = db.Write(d =>
         {
@@ -238,7 +263,8 @@ public sealed partial class CredentialService(
 
     // Verification of a credential against its registry: the login always, and push scope on the
     // build namespace when the credential is (or becomes) the cluster's build registry.
-    public async Task<RegistryCheck> CheckAsync(string name, RegistryProvider provider, string url, bool insecure, RegistryLogin login, string? pushNamespace, CancellationToken cancellationToken)
+    // A null login checks anonymous access (a credential-less entry).
+    public async Task<RegistryCheck> CheckAsync(string name, RegistryProvider provider, string url, bool insecure, RegistryLogin? login, string? pushNamespace, CancellationToken cancellationToken)
     {
         RegistryHost host;
         try
@@ -264,7 +290,7 @@ public sealed partial class CredentialService(
             }
         }
 
-        if (!check.Ok && check.Failure == RegistryFailureKind.Unauthorized && ProviderRules.UsernameHint(provider) is { } hint)
+        if (!check.Ok && check.Failure == RegistryFailureKind.Unauthorized && login is not null && ProviderRules.UsernameHint(provider) is { } hint)
         {
             check = check with { Message = $"{check.Message} ({hint})" };
         }
@@ -289,16 +315,22 @@ public sealed partial class CredentialService(
         return path.Length == 0 ? "cluster-push-check" : path + "/cluster-push-check";
     }
 
-    private async Task VerifyOrThrowAsync(string name, RegistryProvider provider, string url, bool insecure, RegistryLogin login, string? pushNamespace, CancellationToken cancellationToken)
+    private async Task VerifyOrThrowAsync(string name, RegistryProvider provider, string url, bool insecure, RegistryLogin? login, string? pushNamespace, CancellationToken cancellationToken)
     {
         var check = await CheckAsync(name, provider, url, insecure, login, pushNamespace, cancellationToken);
         if (!check.Ok)
         {
             Log.VerificationFailed(log, name, url, check.Message);
             var error = check.Failure is RegistryFailureKind.Unreachable or RegistryFailureKind.RateLimited ? OperationError.Unavailable : OperationError.FailedPrecondition;
-            throw new OperationException(error, $"registry '{name}' not saved: {check.Message}; use --no-verify to store it unverified if the leader cannot reach this registry but the nodes can");
+            throw new OperationException(error, $"registry '{name}' not saved: {check.Message}{VerifyHints.For(check, hasLogin: login is not null)}");
         }
     }
+
+    private static bool IsAnonymous(CredentialRecord record) => record.Username.Length == 0;
+
+    private RegistryLogin? Login(CredentialRecord record) => IsAnonymous(record)
+        ? null
+        : new RegistryLogin(ProviderRules.EngineServerAddress(HostOf(record.Url)), record.Username, secrets.Open(record.SealedSecret, record.Id));
 
     // One read of the settings: the registry and its namespace belong together.
     private string? PushNamespaceFor(string name) => settings.Load() is { } current && current.BuildRegistry == name ? current.BuildNamespace : null;
@@ -332,8 +364,8 @@ public sealed partial class CredentialService(
             : throw new OperationException(OperationError.InvalidArgument,
                 $"unknown provider '{provider}'; use one of dockerhub, ghcr, gitlab, ecr, acr, digitalocean, quay, generic");
 
-    private static string ValidUrl(RegistryProvider provider, string? url) =>
-        ProviderRules.TryNormalizeUrl(provider, url, out var normalized, out var error)
+    private static string ValidUrl(RegistryProvider provider, string? url, bool insecure) =>
+        ProviderRules.TryNormalizeUrl(provider, url, insecure, out var normalized, out var error)
             ? normalized
             : throw new OperationException(OperationError.InvalidArgument, error!);
 

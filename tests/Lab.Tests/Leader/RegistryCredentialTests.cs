@@ -226,6 +226,100 @@ public sealed class RegistryCredentialTests(LabFixture lab) : IAsyncLifetime
         }
     }
 
+    // Issue #13 item 10: the registry answered (wrong password), so --no-verify is not the fix.
+    [Fact]
+    public async Task Add_WrongPassword_HintFitsTheFailureNotNoVerify()
+    {
+        var add = await AddAsync("lab", _password + "-wrong");
+
+        Assert.NotEqual(0, add.Exit);
+        Assert.Contains("the registry answered and refused the login: check --username and the password or token", add.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("--no-verify", add.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Add_Unreachable_HintIsNoVerify()
+    {
+        var add = await _leader.CtlWithStdinAsync(_password, "registry", "add", "far", "--provider", "generic", "--url", "10.77.0.254:5999", "--username", _user, "--password-stdin", "--insecure");
+
+        Assert.NotEqual(0, add.Exit);
+        Assert.Contains("use --no-verify to store it unverified if the leader cannot reach this registry", add.Stderr, StringComparison.Ordinal);
+    }
+
+    // Issue #13 item 5: what users paste is stored as the registry host images are named with.
+    [Theory]
+    [InlineData("http://10.77.0.254:5000/v2/")]
+    [InlineData("HTTPS://10.77.0.254:5000/v2")]
+    [InlineData("10.77.0.254:5000/")]
+    public async Task Add_PastedUrlSpelling_StoredAsTheRegistryHost(string url)
+    {
+        var add = await _leader.CtlWithStdinAsync(_password + "\n", "registry", "add", "lab", "--provider", "generic", "--url", url, "--username", _user, "--password-stdin", "--insecure");
+
+        Assert.True(add.Exit == 0, add.ToString());
+        var show = await _leader.CtlAsync("registry", "show", "lab", "-o", "json");
+        using var doc = JsonDocument.Parse(show.Stdout);
+        Assert.Equal(lab.Env.Registry, doc.RootElement.GetProperty("url").GetString());
+    }
+
+    [Fact]
+    public async Task Add_PlainHttpUrlWithoutInsecure_RefusedAtSaveTimeWithTheReason()
+    {
+        var add = await _leader.CtlWithStdinAsync(_password, "registry", "add", "lab", "--provider", "generic", "--url", $"http://{lab.Env.Registry}/v2/", "--username", _user, "--password-stdin");
+
+        Assert.NotEqual(0, add.Exit);
+        Assert.Contains("is plain HTTP; add --insecure", add.Stderr, StringComparison.Ordinal);
+        Assert.Equal("[]", (await _leader.CtlAsync("registry", "list", "-o", "json")).Stdout.Trim());
+    }
+
+    // Issue #13 item 8: exactly one trailing newline (and a \r before it) is removed, as
+    // `docker login --password-stdin` does; a second newline is part of the password.
+    [Fact]
+    public async Task Add_PasswordStdin_StripsExactlyOneTrailingNewline()
+    {
+        var crlf = await _leader.CtlWithStdinAsync(_password + "\r\n", "registry", "add", "crlf", "--provider", "generic", "--url", lab.Env.Registry, "--username", _user, "--password-stdin", "--insecure");
+        var two = await _leader.CtlWithStdinAsync(_password + "\n\n", "registry", "add", "two", "--provider", "generic", "--url", lab.Env.Registry, "--username", _user, "--password-stdin", "--insecure");
+
+        Assert.True(crlf.Exit == 0, crlf.ToString());
+        Assert.NotEqual(0, two.Exit);
+        Assert.Contains("unauthorized", two.Stderr, StringComparison.Ordinal);
+    }
+
+    // Issue #13 item 7: an entry without credentials declares a registry (here: a token registry
+    // that allows anonymous pulls, over plain HTTP, so --insecure); a registry that requires a
+    // login is refused saying that no credential is saved, not blaming TLS.
+    [Fact]
+    public async Task Add_WithoutCredentials_DeclaresTheRegistryOrSaysALoginIsNeeded()
+    {
+        var before = lab.Tokens.AnonymousGrants;
+        lab.Tokens.AnonymousGrants = [TokenGrant.Pull("public/*")];
+        try
+        {
+            var add = await _leader.CtlAsync("registry", "add", "pub", "--provider", "generic", "--url", lab.Env.TokenRegistry, "--insecure");
+            Assert.True(add.Exit == 0, add.ToString());
+            Assert.Contains("no credentials", add.Stdout, StringComparison.Ordinal);
+            var show = await _leader.CtlAsync("registry", "show", "pub", "-o", "json");
+            using var doc = JsonDocument.Parse(show.Stdout);
+            Assert.Equal("", doc.RootElement.GetProperty("username").GetString());
+            Assert.Equal(JsonValueKind.String, doc.RootElement.GetProperty("verifiedAt").ValueKind);
+            var verify = await _leader.CtlAsync("registry", "verify", "pub");
+            Assert.True(verify.Exit == 0, verify.ToString());
+        }
+        finally
+        {
+            lab.Tokens.AnonymousGrants = before;
+        }
+
+        var refused = await _leader.CtlAsync("registry", "add", "priv", "--provider", "generic", "--url", lab.Env.Registry, "--insecure");
+        Assert.NotEqual(0, refused.Exit);
+        Assert.Contains($"no credential saved for {lab.Env.Registry}", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("give --username and --password-stdin", refused.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("TLS", refused.Stderr, StringComparison.Ordinal);
+
+        var update = await _leader.CtlWithStdinAsync("x", "registry", "update", "pub", "--password-stdin");
+        Assert.NotEqual(0, update.Exit);
+        Assert.Contains("has no credentials; to add them give both --username and --password-stdin", update.Stderr, StringComparison.Ordinal);
+    }
+
     private Task<CliResult> AddAsync(string name, string password) =>
         _leader.CtlWithStdinAsync(password + "\n", "registry", "add", name, "--provider", "generic", "--url", lab.Env.Registry, "--username", _user, "--password-stdin", "--insecure");
 
