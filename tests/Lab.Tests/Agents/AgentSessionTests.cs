@@ -225,6 +225,22 @@ public sealed class AgentSessionTests(LabFixture lab) : IAsyncLifetime
         Assert.Empty((await _cluster.RegistryAsync("builds")).GetProperty("nodes").EnumerateArray());
     }
 
+    // An entry without credentials (issue #13 item 7) is harmless to agents: they never receive
+    // it (nothing to log in with), their revision still advances, and their pull credentials work.
+    [Fact]
+    public async Task EntryWithoutCredentials_NeverSentToAgents_ButTheirRevisionStillAdvances()
+    {
+        var add = await _cluster.Leader.CtlAsync("registry", "add", "public", "--provider", "generic", "--url", lab.Env.TokenRegistry, "--insecure", "--no-verify");
+        Assert.True(add.Exit == 0, add.ToString());
+        var anonymous = (await _cluster.RegistryAsync("public")).GetProperty("revision").GetInt64();
+        var pull = await AddAsync();
+
+        await WaitAllAckedAsync(Math.Max(pull, anonymous));
+        await WaitAllChecksAsync("ok", pull);
+
+        Assert.Empty((await _cluster.RegistryAsync("public")).GetProperty("nodes").EnumerateArray());
+    }
+
     [Fact]
     public async Task Credentials_NeverWrittenToStateDirsLogsOrDockerConfig()
     {

@@ -20,9 +20,13 @@ public sealed class FaultProxyTests(LabFixture lab)
         var viaProxy = Cluster.Core.Images.ImageReference.Parse($"{proxy.Host}/{image.Repository}:{image.Tag}");
 
         var result = await client.ResolveAsync(new RegistryHost(proxy.Host, Insecure: true), viaProxy, BasicLogin(lab), cts.Token);
+        var probed = await client.ProbeDigestAsync(new RegistryHost(proxy.Host, Insecure: true), viaProxy, BasicLogin(lab), cts.Token);
 
         AssertOk(result.Check);
         Assert.Equal(pushed, result.Value!.Digest);
+        AssertOk(probed.Check);
+        Assert.Equal(pushed, probed.Value!.Digest);
+        Assert.Contains(proxy.Requests, r => r.Method == "GET" && r.HadAuthorization && r.Status == 200 && r.Fault is null);
         Assert.Contains(proxy.Requests, r => r.Method == "HEAD" && r.HadAuthorization && r.Status == 200 && r.Fault is null);
     }
 

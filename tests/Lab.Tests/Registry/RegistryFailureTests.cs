@@ -105,7 +105,7 @@ public sealed class RegistryFailureTests(LabFixture lab)
 
         AssertFailure(result.Check, RegistryFailureKind.RateLimited);
         Assert.Equal(TimeSpan.FromSeconds(17), result.Check.RetryAfter);
-        Assert.Equal($"rate limited by {stub.Host}; retry after 17 s", result.Check.Message); // HEAD: no body to quote
+        Assert.Equal($"rate limited by {stub.Host} (toomanyrequests: You have reached your pull rate limit.); retry after 17 s", result.Check.Message);
 
         var platforms = await client.GetPlatformsAsync(host, ImageReference.Parse($"{stub.Host}/library/busy:1"), login: null, cts.Token);
 
