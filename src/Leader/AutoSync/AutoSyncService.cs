@@ -270,10 +270,12 @@ public sealed partial class AutoSyncService(
             var image = ImageReference.Parse($"{app.Image}:{app.Tag}");
             var (login, insecure) = LoginFor(app, image);
             var host = RegistryHost.Parse(image.Registry, insecure);
-            var result = await registry.ResolveAsync(host, image, login, cancellationToken);
-            return result.Check.Ok
+            // HEAD where the registry allows it (Docker Hub does not count it), GET where HEAD is refused.
+            var result = await registry.ProbeDigestAsync(host, image, login, cancellationToken);
+            var outcome = result.Check.Ok
                 ? CheckOutcome.Found(result.Value!.Digest)
                 : CheckOutcome.Failed(result.Check.Message, result.Check.RetryAfter);
+            return outcome with { RateLimitRemaining = result.Check.RateLimit?.Remaining, RateLimitWindow = result.Check.RateLimit?.Window };
         }
         catch (OperationException e)
         {
