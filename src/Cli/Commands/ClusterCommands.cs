@@ -5,7 +5,7 @@ using Cluster.Protos.Admin.V1;
 
 namespace Cluster.Cli.Commands;
 
-// `clusterctl cluster show|set-registry|rotate-join-token`.
+// `clusterctl cluster show|set-registry|rotate-join-token|rotate-admin-token`.
 internal static class ClusterCommands
 {
     public static Command Build(TextWriter stdout, TextWriter stderr)
@@ -53,6 +53,19 @@ internal static class ClusterCommands
             return 0;
         }));
         cluster.Subcommands.Add(rotate);
+
+        var rotateAdmin = new Command("rotate-admin-token", "Issue a new admin token; the old one (this one) is refused at once. Prints the new token once");
+        rotateAdmin.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
+        {
+            // Unlike the join token, the caller needs the new admin token for every later call
+            // and may not be on the leader's machine, so it is printed, once, alone on stdout
+            // (TOKEN=$(clusterctl cluster rotate-admin-token) works); the note goes to stderr.
+            var response = await new ClusterAdmin.ClusterAdminClient(leader.Channel).RotateAdminTokenAsync(new RotateAdminTokenRequest(), leader.Call());
+            await stdout.WriteLineAsync(response.AdminToken);
+            await stderr.WriteLineAsync("admin token rotated: the old one is refused from now on; the new one (above, shown only this once) is also in DATA_DIR/admin.token on the leader (mode 0600). Update CLUSTER_TOKEN or the file clusterctl.conf's token-file points to if it holds a copy");
+            return 0;
+        }));
+        cluster.Subcommands.Add(rotateAdmin);
         return cluster;
     }
 

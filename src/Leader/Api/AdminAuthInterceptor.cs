@@ -1,69 +1,128 @@
 using Cluster.Core.Security;
+using Cluster.Leader.Operations;
 using Cluster.Leader.Security;
+using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Cluster.Leader.Operations;
 
 namespace Cluster.Leader.Api;
 
-// Guards the admin API: every call to a cluster.admin.v1 service must carry
-// "authorization: Bearer <admin token>", else UNAUTHENTICATED. Also turns OperationException
-// into its status code, and any other failure into INTERNAL with a message that points to the
-// leader's log instead of leaking internals.
+// The gate in front of every gRPC method the leader serves (registered globally, so it runs for
+// every mapped service and every call type). What a call needs is decided by ApiAccessPolicy
+// from the endpoint that routing matched (the service's descriptor name), never from the
+// request path; a call whose endpoint carries no gRPC method metadata is refused. Admin-token
+// services need "authorization: Bearer <admin token>", else UNAUTHENTICATED, before the handler
+// runs. Paths that match no method never reach here: gRPC answers UNIMPLEMENTED (or HTTP 404).
+//
+// Also turns OperationException into its status code, and any other failure into INTERNAL with
+// a message that points to the leader's log instead of leaking internals.
 public sealed partial class AdminAuthInterceptor(TokenStore tokens, ILogger<AdminAuthInterceptor> log) : Interceptor
 {
-    private const string AdminPackage = "/cluster.admin.v1.";
-
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        Authorize(context);
+        var method = Authorize(context);
         try
         {
             return await continuation(request, context);
         }
         catch (Exception e) when (e is not RpcException)
         {
-            throw Translate(e, context);
+            throw Translate(e, context, method);
         }
     }
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        Authorize(context);
+        var method = Authorize(context);
         try
         {
             await continuation(request, responseStream, context);
         }
         catch (Exception e) when (e is not RpcException)
         {
-            throw Translate(e, context);
+            throw Translate(e, context, method);
+        }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        var method = Authorize(context);
+        try
+        {
+            return await continuation(requestStream, context);
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            throw Translate(e, context, method);
+        }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        var method = Authorize(context);
+        try
+        {
+            await continuation(requestStream, responseStream, context);
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            throw Translate(e, context, method);
         }
     }
 
     // Who did it, for the audit trail: the admin token has one holder role; the peer says from where.
     public static string ActorOf(ServerCallContext context) => $"admin@{context?.Peer}";
 
-    private void Authorize(ServerCallContext context)
+    // Returns the matched method's full name (from its descriptor) for logs and errors.
+    private string Authorize(ServerCallContext context)
     {
-        if (!context.Method.StartsWith(AdminPackage, StringComparison.Ordinal))
+        ArgumentNullException.ThrowIfNull(context);
+        var http = context.GetHttpContext();
+        var matched = http.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>();
+        if (matched is null)
         {
-            return;
+            // Not reachable through MapGrpcService; refuse rather than guess from the path.
+            Log.NoEndpoint(log, context.Peer);
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "refused: the request matched no gRPC method of this leader"));
         }
 
+        var method = matched.Method.FullName;
+        switch (ApiAccessPolicy.For(matched.Method.ServiceName))
+        {
+            case ApiAccess.Anonymous:
+                return method;
+            case ApiAccess.NodeCertificate:
+                if (http.Connection.ClientCertificate is null)
+                {
+                    Log.NoClientCertificate(log, method, context.Peer);
+                    throw new RpcException(new Status(StatusCode.Unauthenticated, "no client certificate: this service is for joined nodes; join first with the join token (cluster.join.v1.Enrollment/Join)"));
+                }
+
+                return method;
+            default:
+                RequireAdminToken(context, method);
+                return method;
+        }
+    }
+
+    private void RequireAdminToken(ServerCallContext context, string method)
+    {
         var header = context.RequestHeaders.GetValue("authorization");
         const string scheme = "Bearer ";
         var token = header is not null && header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? header[scheme.Length..].Trim() : null;
         if (!tokens.IsValid(ClusterTokenKind.Admin, token))
         {
-            Log.Unauthenticated(log, context.Method, context.Peer);
+            Log.Unauthenticated(log, method, context.Peer);
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 token is null ? "missing admin token: send metadata 'authorization: Bearer <admin token>' (DATA_DIR/admin.token on the leader)" : "invalid admin token"));
         }
     }
 
-    private RpcException Translate(Exception e, ServerCallContext context)
+    private RpcException Translate(Exception e, ServerCallContext context, string method)
     {
         if (e is OperationException op)
         {
@@ -83,8 +142,8 @@ public sealed partial class AdminAuthInterceptor(TokenStore tokens, ILogger<Admi
             return new RpcException(new Status(StatusCode.Cancelled, "call cancelled or deadline exceeded"));
         }
 
-        Log.Failed(log, context.Method, e.GetType().Name, e.Message);
-        return new RpcException(new Status(StatusCode.Internal, $"the leader failed to handle {context.Method} ({e.GetType().Name}); see the leader's log"));
+        Log.Failed(log, method, e.GetType().Name, e.Message);
+        return new RpcException(new Status(StatusCode.Internal, $"the leader failed to handle {method} ({e.GetType().Name}); see the leader's log"));
     }
 
     private static partial class Log
@@ -94,5 +153,11 @@ public sealed partial class AdminAuthInterceptor(TokenStore tokens, ILogger<Admi
 
         [LoggerMessage(301, LogLevel.Error, "{Method} failed: {Type}: {Message}")]
         public static partial void Failed(ILogger logger, string method, string type, string message);
+
+        [LoggerMessage(302, LogLevel.Warning, "refused {Method} from {Peer}: node service called without a client certificate")]
+        public static partial void NoClientCertificate(ILogger logger, string method, string peer);
+
+        [LoggerMessage(303, LogLevel.Warning, "refused a call from {Peer}: its endpoint carries no gRPC method metadata")]
+        public static partial void NoEndpoint(ILogger logger, string peer);
     }
 }

@@ -23,6 +23,9 @@ public sealed class ClusterAdminApi(ClusterService cluster) : ClusterAdmin.Clust
     public override Task<RotateJoinTokenResponse> RotateJoinToken(RotateJoinTokenRequest request, ServerCallContext context) =>
         Task.FromResult(new RotateJoinTokenResponse { JoinToken = cluster.RotateJoinToken(AdminAuthInterceptor.ActorOf(context)) });
 
+    public override Task<RotateAdminTokenResponse> RotateAdminToken(RotateAdminTokenRequest request, ServerCallContext context) =>
+        Task.FromResult(new RotateAdminTokenResponse { AdminToken = cluster.RotateAdminToken(AdminAuthInterceptor.ActorOf(context)) });
+
     private static ClusterInfo ToProto(ClusterService.Info info) => new()
     {
         Nodes = (uint)info.Nodes,

@@ -9,7 +9,7 @@ using Cluster.Leader.Operations;
 namespace Cluster.Leader.ClusterConfig;
 
 // The cluster as a whole: its size and mode (read from the swarm, the source of truth), where
-// built images are pushed, and the join token.
+// built images are pushed, and the join and admin tokens.
 public sealed partial class ClusterService(
     DockerEngine engine,
     LeaderDatabase db,
@@ -89,6 +89,20 @@ public sealed partial class ClusterService(
         return token.Format();
     }
 
+    // The admin token is replaced on disk (0600, atomically) and in memory before this returns,
+    // so the old token is refused from the next call on. Only the caller sees the new one.
+    public string RotateAdminToken(string actor)
+    {
+        var token = tokens.RotateAdmin();
+        db.Write(d =>
+        {
+            d.Audit.Insert(new AuditRecord { At = time.GetUtcNow().UtcDateTime, Actor = actor, Action = "cluster.rotate-admin-token", Target = "admin.token" });
+            return true;
+        });
+        Log.AdminTokenRotated(log);
+        return token.Format();
+    }
+
     private static partial class Log
     {
         [LoggerMessage(400, LogLevel.Information, "build registry set to {Name}, namespace {Namespace}")]
@@ -96,5 +110,8 @@ public sealed partial class ClusterService(
 
         [LoggerMessage(401, LogLevel.Information, "join token rotated; the old one no longer works")]
         public static partial void JoinTokenRotated(ILogger logger);
+
+        [LoggerMessage(402, LogLevel.Information, "admin token rotated; the old one no longer works")]
+        public static partial void AdminTokenRotated(ILogger logger);
     }
 }

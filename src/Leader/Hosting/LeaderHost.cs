@@ -18,7 +18,8 @@ namespace Cluster.Leader.Hosting;
 
 // Composition root of the leader: one Kestrel endpoint (HTTP/2 over TLS with the leader's own
 // CA) carrying every gRPC API, plus the standard health and reflection services so grpcurl and
-// load balancers work. Admin services require the admin token (AdminAuthInterceptor).
+// load balancers work. Every service requires the admin token unless ApiAccessPolicy lists it
+// (AdminAuthInterceptor enforces it for every mapped service).
 internal static partial class LeaderHost
 {
     public static async Task<int> RunAsync(LeaderOptions options, CancellationToken cancellationToken)
@@ -56,12 +57,7 @@ internal static partial class LeaderHost
         builder.Services.AddSingleton<DeploymentOrchestrator>();
         builder.Services.AddAutoSync(options.AutoSync);
         builder.Services.AddWebhooks();
-        builder.Services.AddSingleton<AdminAuthInterceptor>();
-        builder.Services.AddGrpc(grpc =>
-        {
-            grpc.Interceptors.Add<AdminAuthInterceptor>();
-            grpc.EnableDetailedErrors = false;
-        });
+        builder.Services.AddGuardedGrpc();
         builder.Services.AddGrpcReflection();
         // Checked on request (no cache), so Health/Check answers SERVING as soon as we listen.
         builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false)

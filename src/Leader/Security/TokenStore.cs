@@ -4,12 +4,13 @@ using Cluster.Core.Security;
 namespace Cluster.Leader.Security;
 
 // The admin and join tokens, each in its own 0600 file holding one token line (INTERFACE.md:
-// DIR/admin.token, DIR/join.token). Created on first start; rotating the join token replaces
-// the file and the in-memory copy at once. Tokens are compared in constant time.
+// DIR/admin.token, DIR/join.token). Created on first start; rotating a token replaces the file
+// and the in-memory copy at once (the old token is refused from the next call on). Tokens are compared in constant time.
 public sealed class TokenStore
 {
     private readonly string _dataDir;
     private readonly string _caFingerprint;
+    private readonly Lock _rotation = new();
     private ClusterToken _admin;
     private ClusterToken _join;
 
@@ -31,12 +32,21 @@ public sealed class TokenStore
         ClusterToken.TryParse(presented, out var token, out _) &&
         (kind == ClusterTokenKind.Admin ? Volatile.Read(ref _admin) : Volatile.Read(ref _join)).Matches(token);
 
-    public ClusterToken RotateJoin()
+    public ClusterToken RotateJoin() => Rotate(ClusterTokenKind.Join, ref _join);
+
+    public ClusterToken RotateAdmin() => Rotate(ClusterTokenKind.Admin, ref _admin);
+
+    // The file is replaced first (atomically, fsynced); only then does memory switch, so a failed
+    // write leaves the old token working and a crash leaves the file's token the valid one.
+    private ClusterToken Rotate(ClusterTokenKind kind, ref ClusterToken current)
     {
-        var token = ClusterToken.Create(ClusterTokenKind.Join, _caFingerprint);
-        PrivateFile.WriteText(PathOf(_dataDir, ClusterTokenKind.Join), token.Format() + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        Volatile.Write(ref _join, token);
-        return token;
+        lock (_rotation)
+        {
+            var token = ClusterToken.Create(kind, _caFingerprint);
+            PrivateFile.WriteText(PathOf(_dataDir, kind), token.Format() + "\n", PrivateFile.OwnerOnly);
+            Volatile.Write(ref current, token);
+            return token;
+        }
     }
 
     private static ClusterToken LoadOrCreate(string dataDir, string caFingerprint, ClusterTokenKind kind)

@@ -1,0 +1,85 @@
+using System.Net;
+using System.Net.Sockets;
+using Cluster.Cli;
+using Cluster.Core.Security;
+using Cluster.Testing;
+
+namespace Cluster.Leader.Tests.Support;
+
+// The real cluster-leader binary on 127.0.0.1 with its own temp data dir and an engine socket
+// that does not exist: everything that does not need Docker works, which is all the API gate
+// and the token files need. clusterctl runs in-process against it.
+public sealed class LeaderBinary : IAsyncDisposable
+{
+    private readonly string _root;
+    private readonly Daemon _daemon;
+
+    private LeaderBinary(string root, int port, Daemon daemon)
+    {
+        _root = root;
+        Port = port;
+        _daemon = daemon;
+    }
+
+    public int Port { get; }
+
+    public string Address => $"127.0.0.1:{Port}";
+
+    public string DataDir => Path.Combine(_root, "data");
+
+    public string AdminToken => File.ReadAllText(Path.Combine(DataDir, "admin.token")).Trim();
+
+    public string JoinToken => File.ReadAllText(Path.Combine(DataDir, "join.token")).Trim();
+
+    public string CaFingerprint => ClusterToken.TryParse(AdminToken, out var token, out var error) ? token.CaFingerprint : throw new InvalidOperationException(error);
+
+    public string Output => _daemon.Output;
+
+    public static async Task<LeaderBinary> StartAsync()
+    {
+        var root = Directory.CreateTempSubdirectory("cluster-leader-tests-").FullName;
+        var port = FreePort();
+        var daemon = Daemon.Start("Leader", "cluster-leader",
+            "--data-dir", Path.Combine(root, "data"), "--listen", $"127.0.0.1:{port}", "--docker-host", $"unix://{root}/no-engine.sock");
+        var leader = new LeaderBinary(root, port, daemon);
+        if (!await daemon.WaitForOutputAsync($"listening on 127.0.0.1:{port}", TimeSpan.FromSeconds(60)))
+        {
+            var output = daemon.Output;
+            await leader.DisposeAsync();
+            throw new InvalidOperationException($"cluster-leader did not start:\n{output}");
+        }
+
+        return leader;
+    }
+
+    // clusterctl in-process, with --leader and the given token (the current admin token if null).
+    public async Task<(int Exit, string Stdout, string Stderr)> CtlAsync(string? token, params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var exit = await ClusterCtl.RunAsync([.. args, "--leader", Address, "--token", token ?? AdminToken], stdout, stderr, new StringReader(""));
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _daemon.Signal("TERM");
+        await _daemon.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        await _daemon.DisposeAsync();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp dir is harmless; never fail a test on cleanup.
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
