@@ -1,0 +1,44 @@
+using Cluster.Leader.Tests.Support;
+
+namespace Cluster.Leader.Tests.Api;
+
+// `clusterctl cluster rotate-admin-token` against the real leader binary: the old token is
+// refused on the very next call, the printed one works and is the one in DATA_DIR/admin.token.
+public sealed class AdminTokenRotationTests : IAsyncLifetime
+{
+    private LeaderBinary _leader = null!;
+
+    public async Task InitializeAsync() => _leader = await LeaderBinary.StartAsync();
+
+    public async Task DisposeAsync() => await _leader.DisposeAsync();
+
+    [Fact]
+    public async Task RotateAdminToken_OldTokenRefusedAtOnce_NewOneWorks()
+    {
+        var old = _leader.AdminToken;
+        Assert.Equal(0, (await _leader.CtlAsync(old, "app", "list")).Exit);
+
+        var (exit, stdout, stderr) = await _leader.CtlAsync(old, "cluster", "rotate-admin-token");
+
+        Assert.True(exit == 0, stderr);
+        var printed = stdout.Trim();
+        Assert.NotEqual(old, printed);
+        Assert.Equal(printed, _leader.AdminToken);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_leader.DataDir, "admin.token")));
+        Assert.Contains("admin.token", stderr, StringComparison.Ordinal);
+
+        var refused = await _leader.CtlAsync(old, "app", "list");
+        Assert.NotEqual(0, refused.Exit);
+        Assert.Contains("invalid admin token", refused.Stderr, StringComparison.Ordinal);
+        using var grpc = RawGrpc.Tls(_leader.Address, _leader.CaFingerprint);
+        Assert.Equal(RawGrpcResult.Unauthenticated, (await grpc.CallAsync("/cluster.admin.v1.Apps/ListApps", old)).GrpcStatus);
+
+        var works = await _leader.CtlAsync(printed, "app", "list");
+        Assert.True(works.Exit == 0, works.Stderr);
+        Assert.Equal(RawGrpcResult.Ok, (await grpc.CallAsync("/cluster.admin.v1.Apps/ListApps", printed)).GrpcStatus);
+
+        // Secrets never in the log; no temp file left beside the token.
+        Assert.DoesNotContain(printed.Split('-')[3], _leader.Output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_leader.DataDir, "*.tmp"));
+    }
+}
