@@ -1,4 +1,5 @@
 using Cluster.Leader.Tests.Support;
+using Cluster.Testing;
 
 namespace Cluster.Leader.Tests.Api;
 
@@ -16,25 +17,25 @@ public sealed class AdminTokenRotationTests : IAsyncLifetime
     public async Task RotateAdminToken_OldTokenRefusedAtOnce_NewOneWorks()
     {
         var old = _leader.AdminToken;
-        Assert.Equal(0, (await _leader.CtlAsync(old, "app", "list")).Exit);
+        Assert.Equal(0, (await _leader.CtlAsync(old, "app", "list")).ExitCode);
 
-        var (exit, stdout, stderr) = await _leader.CtlAsync(old, "cluster", "rotate-admin-token");
+        var rotate = await _leader.CtlAsync(old, "cluster", "rotate-admin-token");
 
-        Assert.True(exit == 0, stderr);
-        var printed = stdout.Trim();
+        Assert.True(rotate.ExitCode == 0, rotate.Output);
+        var printed = Assert.Single(rotate.Output.Split('\n'), line => line.StartsWith("CLSTR1-ADMIN-", StringComparison.Ordinal)).Trim();
         Assert.NotEqual(old, printed);
         Assert.Equal(printed, _leader.AdminToken);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_leader.DataDir, "admin.token")));
-        Assert.Contains("admin.token", stderr, StringComparison.Ordinal);
+        Assert.Contains("admin.token", rotate.Output, StringComparison.Ordinal);
 
         var refused = await _leader.CtlAsync(old, "app", "list");
-        Assert.NotEqual(0, refused.Exit);
-        Assert.Contains("invalid admin token", refused.Stderr, StringComparison.Ordinal);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("invalid admin token", refused.Output, StringComparison.Ordinal);
         using var grpc = RawGrpc.Tls(_leader.Address, _leader.CaFingerprint);
         Assert.Equal(RawGrpcResult.Unauthenticated, (await grpc.CallAsync("/cluster.admin.v1.Apps/ListApps", old)).GrpcStatus);
 
         var works = await _leader.CtlAsync(printed, "app", "list");
-        Assert.True(works.Exit == 0, works.Stderr);
+        Assert.True(works.ExitCode == 0, works.Output);
         Assert.Equal(RawGrpcResult.Ok, (await grpc.CallAsync("/cluster.admin.v1.Apps/ListApps", printed)).GrpcStatus);
 
         // Secrets never in the log; no temp file left beside the token.

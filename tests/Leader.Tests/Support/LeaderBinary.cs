@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Cluster.Cli;
 using Cluster.Core.Security;
 using Cluster.Testing;
 
@@ -8,7 +7,7 @@ namespace Cluster.Leader.Tests.Support;
 
 // The real cluster-leader binary on 127.0.0.1 with its own temp data dir and an engine socket
 // that does not exist: everything that does not need Docker works, which is all the API gate
-// and the token files need. clusterctl runs in-process against it.
+// and the token files need. clusterctl runs as its real binary against it.
 public sealed class LeaderBinary : IAsyncDisposable
 {
     private readonly string _root;
@@ -52,14 +51,15 @@ public sealed class LeaderBinary : IAsyncDisposable
         return leader;
     }
 
-    // clusterctl in-process, with --leader and the given token (the current admin token if null).
-    public async Task<(int Exit, string Stdout, string Stderr)> CtlAsync(string? token, params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var exit = await ClusterCtl.RunAsync([.. args, "--leader", Address, "--token", token ?? AdminToken], stdout, stderr, new StringReader(""));
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    // The real clusterctl binary against this leader, the token passed as CLUSTER_TOKEN (never
+    // argv), no config file. Output is stdout and stderr interleaved.
+    public async Task<ProcessResult> CtlAsync(string? token, params string[] args) =>
+        await ProcessRunner.RunAsync(Daemon.PathOf("Cli", "clusterctl"), args, TimeSpan.FromMinutes(1), new Dictionary<string, string>
+        {
+            ["CLUSTER_LEADER"] = Address,
+            ["CLUSTER_TOKEN"] = token ?? AdminToken,
+            ["CLUSTER_CONFIG"] = Path.Combine(_root, "no-clusterctl.conf"),
+        });
 
     public async ValueTask DisposeAsync()
     {
