@@ -140,6 +140,12 @@ internal static class DeployCommands
 
             await stdout.WriteLineAsync($"deployment {view.Id} of {view.App}: {view.Status}");
             await stdout.WriteLineAsync($"image:  {view.Image}{(view.Digest is null ? "" : "@" + view.Digest)}");
+            await stdout.WriteLineAsync($"trigger: {view.Trigger}{(view.PreviousDigest is null ? "" : $" (was {view.PreviousDigest})")}");
+            foreach (var step in view.Steps)
+            {
+                await stdout.WriteLineAsync($"step {step.Name}: {step.Status}{(step.Error is null ? "" : ": " + step.Error)}");
+            }
+
             if (view.Error is not null)
             {
                 await stdout.WriteLineAsync($"error:  {view.Error}");

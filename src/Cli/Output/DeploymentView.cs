@@ -2,12 +2,29 @@ using Cluster.Protos.Admin.V1;
 
 namespace Cluster.Cli.Output;
 
-// INTERFACE.md: {"id","app","status","image","digest","startedAt","finishedAt","nodes":[{"node","step","status","error"}],"error"}; log added.
+// INTERFACE.md: {"id","app","status","image","digest","startedAt","finishedAt","nodes":[{"node","step","status","error"}],"error"};
+// added: "trigger" (manual, auto-sync, webhook), "previousDigest", "steps":[{"name","status","error"}], "log".
 internal sealed record DeploymentView(string Id, string App, string Status, string Image, string? Digest, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, IReadOnlyList<NodeStepView> Nodes, string? Error, string RequestedBy, IReadOnlyList<string> Log)
 {
+    public string Trigger { get; init; } = "manual";
+
+    public string? PreviousDigest { get; init; }
+
+    public IReadOnlyList<StepView> Steps { get; init; } = [];
+
     public static DeploymentView From(Deployment d) => new(
         d.Id, d.App, d.Status, d.Image, string.IsNullOrEmpty(d.Digest) ? null : d.Digest,
         d.StartedAt?.ToDateTimeOffset(), d.FinishedAt?.ToDateTimeOffset(),
         d.Nodes.Select(n => new NodeStepView(n.Node, n.Step, n.Status, string.IsNullOrEmpty(n.Error) ? null : n.Error)).ToList(),
-        string.IsNullOrEmpty(d.Error) ? null : d.Error, d.RequestedBy, [.. d.Log]);
+        string.IsNullOrEmpty(d.Error) ? null : d.Error, d.RequestedBy, [.. d.Log])
+    {
+        Trigger = d.Trigger switch
+        {
+            DeploymentTrigger.AutoSync => "auto-sync",
+            DeploymentTrigger.Webhook => "webhook",
+            _ => "manual",
+        },
+        PreviousDigest = string.IsNullOrEmpty(d.PreviousDigest) ? null : d.PreviousDigest,
+        Steps = d.Steps.Select(s => new StepView(s.Name, s.Status, string.IsNullOrEmpty(s.Error) ? null : s.Error)).ToList(),
+    };
 }

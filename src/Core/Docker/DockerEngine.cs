@@ -183,6 +183,89 @@ public sealed class DockerEngine : IDisposable
     public Task RemoveImageAsync(string reference, CancellationToken cancellationToken) =>
         Run("remove image", reference, () => _client.Images.DeleteImageAsync(reference, new ImageDeleteParameters { Force = true }, cancellationToken));
 
+    // The swarm service whose name is exactly `name`, or null. Never by ID or ID prefix: the
+    // engine's inspect/update/remove accept those too, so `225r` would find the unrelated
+    // service whose ID begins with 225r. The name filter matches substrings; the exact
+    // comparison decides.
+    public async Task<SwarmService?> FindServiceAsync(string name, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var services = await Run("list services on", Endpoint.ToString(), () => _client.Swarm.ListServicesAsync(
+            new ServiceListParameters { Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [name] = true } } },
+            cancellationToken)).ConfigureAwait(false);
+        return services.FirstOrDefault(s => string.Equals(s.Spec?.Name, name, StringComparison.Ordinal));
+    }
+
+    // Re-reads a service by its full ID (from FindServiceAsync); null when it is gone.
+    public async Task<SwarmService?> InspectServiceAsync(string serviceId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(serviceId);
+        try
+        {
+            return await Run("inspect service", serviceId, () => _client.Swarm.InspectServiceAsync(serviceId, cancellationToken)).ConfigureAwait(false);
+        }
+        catch (DockerOperationException e) when (e.Kind == RegistryFailureKind.NotFound)
+        {
+            return null;
+        }
+    }
+
+    // Creates a service and returns its ID. `registryAuth`, when given, is stored by swarm in
+    // the spec and copied to every node that runs a task.
+    public async Task<string> CreateServiceAsync(ServiceSpec spec, RegistryLogin? registryAuth, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var created = await Run("create service", spec.Name ?? "", () => _client.Swarm.CreateServiceAsync(
+            new ServiceCreateParameters { Service = spec, RegistryAuth = ToAuthConfig(registryAuth)! },
+            cancellationToken)).ConfigureAwait(false);
+        return created.ID ?? throw new DockerOperationException("create service", spec.Name ?? "", RegistryFailureKind.Engine, "the engine returned no service id");
+    }
+
+    // Replaces the spec of the service `current` (as read, for its version: a concurrent
+    // change makes this fail instead of being overwritten).
+    public Task UpdateServiceAsync(SwarmService current, ServiceSpec spec, RegistryLogin? registryAuth, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(spec);
+        return Run("update service", spec.Name ?? current.ID, () => _client.Swarm.UpdateServiceAsync(
+            current.ID,
+            new ServiceUpdateParameters { Service = spec, Version = (long)(current.Version?.Index ?? 0), RegistryAuth = ToAuthConfig(registryAuth)! },
+            cancellationToken));
+    }
+
+    // Puts the service back on the spec it had before its last update (swarm's own rollback).
+    public Task RollbackServiceAsync(SwarmService current, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        return Run("roll back service", current.Spec?.Name ?? current.ID, () => _client.Swarm.UpdateServiceAsync(
+            current.ID,
+            new ServiceUpdateParameters { Service = current.Spec!, Version = (long)(current.Version?.Index ?? 0), Rollback = "previous" },
+            cancellationToken));
+    }
+
+    // Removes a service by its full ID; a service already gone counts as removed.
+    public async Task RemoveServiceAsync(SwarmService service, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        try
+        {
+            await Run("remove service", service.Spec?.Name ?? service.ID, () => _client.Swarm.RemoveServiceAsync(service.ID, cancellationToken)).ConfigureAwait(false);
+        }
+        catch (DockerOperationException e) when (e.Kind == RegistryFailureKind.NotFound)
+        {
+            // Already gone: what the caller wanted.
+        }
+    }
+
+    // The tasks of one service (by full ID), every state.
+    public Task<IList<TaskResponse>> ListTasksAsync(SwarmService service, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        return Run("list tasks of", service.Spec?.Name ?? service.ID, () => _client.Tasks.ListAsync(
+            new TasksListParameters { Filters = new Dictionary<string, IDictionary<string, bool>> { ["service"] = new Dictionary<string, bool> { [service.ID] = true } } },
+            cancellationToken));
+    }
+
     public void Dispose() => _client.Dispose();
 
     // The engine's JSON for X-Registry-Auth (base64url of the auth config), for calls that take

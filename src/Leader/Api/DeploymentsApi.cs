@@ -13,7 +13,7 @@ public sealed class DeploymentsApi(DeploymentOrchestrator deployments) : Protos.
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
-        var (_, events, _) = deployments.Start(request.App, request.Tag, AdminAuthInterceptor.ActorOf(context));
+        var (_, events, _) = deployments.Start(new DeploymentRequest(request.App, request.Tag, AdminAuthInterceptor.ActorOf(context)));
         await foreach (var e in events.ReadAllAsync(context.CancellationToken))
         {
             await responseStream.WriteAsync(e, context.CancellationToken);
@@ -24,13 +24,13 @@ public sealed class DeploymentsApi(DeploymentOrchestrator deployments) : Protos.
     {
         ArgumentNullException.ThrowIfNull(request);
         var response = new ListDeploymentsResponse();
-        response.Deployments.AddRange(deployments.List(request.App).Select(DeploymentOrchestrator.ToProto));
+        response.Deployments.AddRange(deployments.List(request.App).Select(DeploymentProto.ToProto));
         return Task.FromResult(response);
     }
 
     public override Task<Deployment> GetDeployment(GetDeploymentRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return Task.FromResult(DeploymentOrchestrator.ToProto(deployments.Get(request.Id)));
+        return Task.FromResult(DeploymentProto.ToProto(deployments.Get(request.Id)));
     }
 }

@@ -147,6 +147,23 @@ public sealed partial class AppService
         });
     }
 
+    // A deployment succeeded: the app now runs this digest, pinned exactly so.
+    public void RecordDeployed(string appId, string digest, string pinnedImage, string deploymentId)
+    {
+        _db.Write(d =>
+        {
+            if (d.Apps.FindById(appId) is { } current)
+            {
+                current.Digest = digest;
+                current.PinnedImage = pinnedImage;
+                current.LastDeployment = deploymentId;
+                d.Apps.Update(current);
+            }
+
+            return true;
+        });
+    }
+
     // Removes the swarm service first, then the record: a failure leaves the app in place to retry.
     public async Task RemoveAsync(string name, string actor, CancellationToken cancellationToken)
     {

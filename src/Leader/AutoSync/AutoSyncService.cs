@@ -380,7 +380,11 @@ public sealed partial class AutoSyncService(
         var actor = trigger == "webhook" ? pokedBy! : "auto-sync";
         try
         {
-            var (id, _, done) = deployments.Start(app.Name, null, actor);
+            var (id, _, done) = deployments.Start(new DeploymentRequest(app.Name, null, actor)
+            {
+                Trigger = trigger == "webhook" ? DeploymentTrigger.Webhook : DeploymentTrigger.AutoSync,
+                SeenDigest = digest,
+            });
             lock (state)
             {
                 state.LastAutoDeployAt = time.GetUtcNow();
@@ -412,7 +416,7 @@ public sealed partial class AutoSyncService(
         var record = done.IsCompletedSuccessfully ? done.Result : null;
         lock (state)
         {
-            if (record?.Status == "succeeded")
+            if (record?.Status == DeploymentStatus.Succeeded)
             {
                 state.LastFailedDigest = null;
                 return;
@@ -424,7 +428,9 @@ public sealed partial class AutoSyncService(
         }
     }
 
-    private bool IsDeploying(string appId) => db.Read(d => d.Deployments.Exists(x => x.AppId == appId && x.Status == "running"));
+    private bool IsDeploying(string appId) => db.Read(d => d.Deployments.Exists(LiteDB.Query.And(
+        LiteDB.Query.EQ(nameof(DeploymentRecord.AppId), appId),
+        LiteDB.Query.EQ(nameof(DeploymentRecord.Status), DeploymentStatus.Running.ToWord()))));
 
     // Per-app memory of Auto-Sync (not persisted: after a leader restart the first check
     // rebuilds it, and the running digest, which decides, is in the app record).

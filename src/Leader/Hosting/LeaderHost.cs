@@ -53,8 +53,7 @@ internal static partial class LeaderHost
         builder.Services.AddSingleton<NodeService>();
         builder.Services.AddHostedService<AckWriter>();
         builder.Services.AddSingleton<AppService>();
-        builder.Services.AddSingleton(options.Deployments);
-        builder.Services.AddSingleton<DeploymentOrchestrator>();
+        builder.Services.AddDeployments(options.Deployments);
         builder.Services.AddAutoSync(options.AutoSync);
         builder.Services.AddWebhooks();
         builder.Services.AddGuardedGrpc();

@@ -1,6 +1,7 @@
 namespace Cluster.Leader.Storage;
 
-// One deployment, kept forever: what was asked, what it resolved to, what happened on each node.
+// One deployment, kept forever: what was asked, what it resolved to, which steps ran, what
+// happened on each node.
 public sealed class DeploymentRecord
 {
     public string Id { get; set; } = "";
@@ -9,19 +10,25 @@ public sealed class DeploymentRecord
 
     public string App { get; set; } = "";
 
-    // "running", "succeeded", "failed", "rolled-back".
-    public string Status { get; set; } = "running";
+    public DeploymentStatus Status { get; set; } = DeploymentStatus.Running;
+
+    public DeploymentTrigger Trigger { get; set; } = DeploymentTrigger.Manual;
 
     // repo:tag as requested.
     public string Image { get; set; } = "";
 
     public string Digest { get; set; } = "";
 
+    // The digest the app ran when this deployment started; empty for a first deployment.
+    public string PreviousDigest { get; set; } = "";
+
     public string RequestedBy { get; set; } = "";
 
     public DateTime StartedAt { get; set; }
 
     public DateTime? FinishedAt { get; set; }
+
+    public List<StepRecord> Steps { get; set; } = [];
 
     public List<NodeStepRecord> Nodes { get; set; } = [];
 

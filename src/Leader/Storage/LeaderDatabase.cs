@@ -15,9 +15,13 @@ public sealed class LeaderDatabase : IDisposable
     public LeaderDatabase(string path)
     {
         // Strings are stored as given: LiteDB's defaults would trim them and turn "" into null.
-        _db = new LiteDatabase(
-            new ConnectionString { Filename = path, Connection = ConnectionType.Direct },
-            new BsonMapper { EmptyStringToNull = false, TrimWhitespace = false });
+        var mapper = new BsonMapper { EmptyStringToNull = false, TrimWhitespace = false };
+        // Deployment states are stored as their public words, the form records had before the
+        // enums existed, so old files read back unchanged.
+        mapper.RegisterType<DeploymentStatus>(s => s.ToWord(), b => StatusWords.ParseDeploymentStatus(b.AsString));
+        mapper.RegisterType<StepStatus>(s => s.ToWord(), b => StatusWords.ParseStepStatus(b.AsString));
+        mapper.RegisterType<DeploymentTrigger>(t => t.ToWord(), b => StatusWords.ParseTrigger(b.AsString));
+        _db = new LiteDatabase(new ConnectionString { Filename = path, Connection = ConnectionType.Direct }, mapper);
         Credentials.EnsureIndex(c => c.Name, unique: true);
         Audit.EnsureIndex(a => a.At);
         Nodes.EnsureIndex(n => n.MachineId);

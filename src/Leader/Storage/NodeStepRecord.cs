@@ -1,5 +1,6 @@
 namespace Cluster.Leader.Storage;
 
+// One node's part in one step of a deployment.
 public sealed class NodeStepRecord
 {
     public string Node { get; set; } = "";
@@ -7,8 +8,7 @@ public sealed class NodeStepRecord
     // "pre-pull" or "run".
     public string Step { get; set; } = "";
 
-    // "pending", "running", "ok", "failed".
-    public string Status { get; set; } = "pending";
+    public StepStatus Status { get; set; } = StepStatus.Pending;
 
     public string Error { get; set; } = "";
 }

@@ -1,0 +1,164 @@
+using System.Threading.Channels;
+using Cluster.Leader.Storage;
+using Cluster.Protos.Admin.V1;
+
+namespace Cluster.Leader.Deployments;
+
+// The record of one deployment while it runs: its steps, per-node results, log and status,
+// saved to the database at each milestone (so a leader restart finds how far it got) and
+// streamed as DeployEvents to whoever watches. The stream is unbounded and never blocks the
+// deployment: a caller that stops reading does not stop it. Safe to use from the pre-pull's
+// parallel parts; the record is changed and saved under one lock, so a save never sees it half
+// changed.
+public sealed class DeploymentJournal
+{
+    private readonly Lock _sync = new();
+    private readonly DeploymentRecord _record;
+    private readonly LeaderDatabase _db;
+    private readonly TimeProvider _time;
+    private readonly Channel<DeployEvent> _events = Channel.CreateUnbounded<DeployEvent>(new UnboundedChannelOptions { SingleReader = true });
+
+    public DeploymentJournal(DeploymentRecord record, LeaderDatabase db, TimeProvider time)
+    {
+        _record = record;
+        _db = db;
+        _time = time;
+    }
+
+    public string Id => _record.Id;
+
+    public ChannelReader<DeployEvent> Events => _events.Reader;
+
+    public DeploymentStatus Status
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _record.Status;
+            }
+        }
+    }
+
+    // One human-readable line, time-stamped.
+    public void Say(string line)
+    {
+        var stamped = $"{_time.GetUtcNow():HH:mm:ss} {line}";
+        lock (_sync)
+        {
+            _record.Log.Add(stamped);
+        }
+
+        _events.Writer.TryWrite(new DeployEvent { Log = stamped });
+    }
+
+    public void SetDigest(string digest)
+    {
+        lock (_sync)
+        {
+            _record.Digest = digest;
+        }
+
+        Save();
+    }
+
+    public void StepStarted(string name) => SetStep(name, StepStatus.Running, "");
+
+    public void StepFinished(string name, StepStatus status, string error) => SetStep(name, status, error);
+
+    // One node's part in a step ("pre-pull", "run") changed.
+    public void Node(string node, string step, StepStatus status, string error = "")
+    {
+        lock (_sync)
+        {
+            var existing = _record.Nodes.FirstOrDefault(n => n.Node == node && n.Step == step);
+            if (existing is null)
+            {
+                existing = new NodeStepRecord { Node = node, Step = step };
+                _record.Nodes.Add(existing);
+            }
+
+            existing.Status = status;
+            existing.Error = error;
+        }
+
+        _events.Writer.TryWrite(new DeployEvent { Node = DeploymentProto.ToProto(new NodeStepRecord { Node = node, Step = step, Status = status, Error = error }) });
+    }
+
+    // Progress of a node's pull, for display only (not saved).
+    public void NodeProgress(string node, string step, long bytesDone, long bytesTotal)
+    {
+        var proto = DeploymentProto.ToProto(new NodeStepRecord { Node = node, Step = step, Status = StepStatus.Running });
+        proto.BytesDone = bytesDone;
+        proto.BytesTotal = bytesTotal;
+        _events.Writer.TryWrite(new DeployEvent { Node = proto });
+    }
+
+    // The deployment's outcome; the message becomes its error (failed, rolled back) and a log line.
+    public void Finish(DeploymentStatus status, string message)
+    {
+        lock (_sync)
+        {
+            _record.Status = status;
+            if (status != DeploymentStatus.Succeeded)
+            {
+                _record.Error = message;
+            }
+        }
+
+        Say(message);
+    }
+
+    // Ends the record (finish time, saved) and the event stream, whose last event is the record.
+    public DeploymentRecord Close()
+    {
+        Protos.Admin.V1.Deployment final;
+        lock (_sync)
+        {
+            _record.FinishedAt = _time.GetUtcNow().UtcDateTime;
+            SaveLocked();
+            final = DeploymentProto.ToProto(_record);
+        }
+
+        _events.Writer.TryWrite(new DeployEvent { Finished = final });
+        _events.Writer.TryComplete();
+        return _record;
+    }
+
+    public void Save()
+    {
+        lock (_sync)
+        {
+            SaveLocked();
+        }
+    }
+
+    private void SetStep(string name, StepStatus status, string error)
+    {
+        lock (_sync)
+        {
+            var now = _time.GetUtcNow().UtcDateTime;
+            var step = _record.Steps.LastOrDefault(s => s.Name == name);
+            if (step is null)
+            {
+                step = new StepRecord { Name = name };
+                _record.Steps.Add(step);
+            }
+
+            step.Status = status;
+            step.Error = error;
+            if (status == StepStatus.Running)
+            {
+                step.StartedAt = now;
+            }
+            else
+            {
+                step.FinishedAt = now;
+            }
+
+            SaveLocked();
+        }
+    }
+
+    private void SaveLocked() => _db.Write(d => d.Deployments.Upsert(_record));
+}

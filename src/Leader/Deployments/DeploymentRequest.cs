@@ -1,0 +1,14 @@
+using Cluster.Leader.Storage;
+
+namespace Cluster.Leader.Deployments;
+
+// What starts a deployment. `clusterctl deploy` sends App, Tag and the admin as Actor;
+// Auto-Sync and webhooks add their Trigger and the digest they saw, which is recorded, never
+// trusted: the resolve step asks the registry again.
+public sealed record DeploymentRequest(string App, string? Tag, string Actor)
+{
+    public DeploymentTrigger Trigger { get; init; } = DeploymentTrigger.Manual;
+
+    // The digest the trigger found (Auto-Sync's new digest), for the log only.
+    public string? SeenDigest { get; init; }
+}

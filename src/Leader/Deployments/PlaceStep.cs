@@ -1,0 +1,40 @@
+using Cluster.Core.Docker;
+using Cluster.Core.Registry;
+
+namespace Cluster.Leader.Deployments;
+
+// Step "place": which nodes the service may run on (its constraints, on ready and active
+// nodes), and whether the image has a platform for each of them. Refusing here is cheaper and
+// clearer than a task that swarm rejects on one node.
+public sealed class PlaceStep(DockerEngine engine, RegistryClient registry) : IDeploymentStep
+{
+    public string Name => "place";
+
+    public int Order => StepOrder.Place;
+
+    public bool AppliesTo(DeploymentContext context) => true;
+
+    public async Task<StepOutcome> RunAsync(DeploymentContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Nodes = await engine.ListSwarmNodesAsync(cancellationToken);
+        context.Targets = Placement.Eligible(context.Nodes, context.App.Constraints);
+        if (context.Targets.Count == 0)
+        {
+            return StepOutcome.Failed($"no ready, active node satisfies the constraints [{string.Join(", ", context.App.Constraints)}]");
+        }
+
+        var image = context.PinnedReference;
+        var platforms = await registry.GetPlatformsAsync(context.Host!, image, context.Login, cancellationToken);
+        if (platforms.Check.Ok && platforms.Value is { Count: > 0 } covered)
+        {
+            var missing = context.Targets.Where(n => !covered.Any(p => p.StartsWith($"{n.Os}/{n.Architecture}", StringComparison.Ordinal))).ToList();
+            if (missing.Count > 0)
+            {
+                return StepOutcome.Failed($"{context.Image.FamiliarString} has no image for {string.Join(", ", missing.Select(n => $"node {n.Hostname} ({n.Os}/{n.Architecture})"))}; it provides {string.Join(", ", covered)}");
+            }
+        }
+
+        return StepOutcome.Next;
+    }
+}

@@ -1,0 +1,44 @@
+using Cluster.Core.Registry;
+
+namespace Cluster.Leader.Deployments;
+
+// Step "resolve": the tag becomes a digest, once, on the leader, with the app's credential (or
+// the keyring's best match). Every later step uses the digest, so every node runs the same
+// bytes; an unknown tag stops the deployment here, before any node or the service is touched.
+public sealed class ResolveStep(RegistryClient registry, LoginChooser logins) : IDeploymentStep
+{
+    public string Name => "resolve";
+
+    public int Order => StepOrder.Resolve;
+
+    public bool AppliesTo(DeploymentContext context) => true;
+
+    public async Task<StepOutcome> RunAsync(DeploymentContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var image = context.Image;
+        var (login, insecure, credentialName) = logins.For(context.App, image);
+        context.Login = login;
+        context.CredentialName = credentialName;
+        context.Host = RegistryHost.Parse(image.Registry, insecure);
+        if (context.Digest is not null)
+        {
+            // An earlier step (a build) produced the image and knows its digest.
+            context.Journal.Say($"{image.FamiliarString} is {context.Digest}");
+            return StepOutcome.Next;
+        }
+
+        var resolved = await registry.ResolveAsync(context.Host, image, login, cancellationToken);
+        if (!resolved.Check.Ok)
+        {
+            return StepOutcome.Failed(resolved.Check.Failure == RegistryFailureKind.NotFound
+                ? $"image not found: {image.Canonical}; check that the registry URL matches the image path"
+                : $"cannot resolve {image.Canonical}{(credentialName is null ? "" : $" with registry '{credentialName}'")}: {resolved.Check.Message}");
+        }
+
+        context.Digest = resolved.Value!.Digest;
+        context.Journal.SetDigest(context.Digest);
+        context.Journal.Say($"resolved {image.FamiliarString} to {context.Digest}");
+        return StepOutcome.Next;
+    }
+}
