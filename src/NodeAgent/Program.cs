@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Cluster.Hosting;
 using Cluster.NodeAgent.Hosting;
+using Cluster.NodeJoin;
 
 var leader = DaemonCommandLine.LeaderOption();
 var joinToken = JoinTokenOption.Inline();
@@ -25,8 +26,11 @@ var root = new RootCommand("cluster-agent: runs on every node, holds a session w
 };
 root.SetAction((parse, cancellationToken) =>
 {
+    // A joined node needs no join token (it renews with its certificate; install.sh deletes the
+    // token file after the join), so a missing token is an error only before the first join.
     var token = JoinTokenOption.Resolve(parse.GetValue(joinToken), parse.GetValue(joinTokenFile), out var error);
-    if (token is null)
+    var state = parse.GetValue(stateDir)!.FullName;
+    if (token is null && !new IdentityStore(state).TryLoad(out _, out _))
     {
         Console.Error.WriteLine($"cluster-agent: {error}");
         return Task.FromResult(2);
@@ -35,9 +39,9 @@ root.SetAction((parse, cancellationToken) =>
     var options = new AgentOptions
     {
         Leader = parse.GetValue(leader)!,
-        JoinToken = token,
+        JoinToken = token ?? "",
         JoinTokenFile = string.IsNullOrWhiteSpace(parse.GetValue(joinToken)) ? parse.GetValue(joinTokenFile)?.FullName : null,
-        StateDir = parse.GetValue(stateDir)!.FullName,
+        StateDir = state,
         DockerHost = parse.GetValue(dockerHost)!,
         WriteDockerConfig = parse.GetValue(writeDockerConfig),
     };

@@ -1,21 +1,26 @@
 using Cluster.Hosting;
+using Cluster.NodeJoin;
+using Cluster.Protos.Join.V1;
 
 namespace Cluster.NodeAgent.Hosting;
 
 // Everything the agent is told at start. Validated once (Validate) so a bad value fails at
 // start with a message naming the flag, not at the first session.
-public sealed record AgentOptions
+public sealed record AgentOptions : INodeJoinOptions
 {
     public required string Leader { get; init; }
 
     // Never logged; ToString below keeps it out of any formatted output. When JoinTokenFile is
     // set, the file is read again before every join, so an operator who replaces a rotated token
-    // in the file needs no restart.
-    public required string JoinToken { get; init; }
+    // in the file needs no restart. Empty once the node has joined: it renews with its
+    // certificate, and install.sh deletes the token file after the join.
+    public string JoinToken { get; init; } = "";
 
     public string? JoinTokenFile { get; init; }
 
     public required string StateDir { get; init; }
+
+    public Role Role => Role.Agent;
 
     public required Uri DockerHost { get; init; }
 

@@ -1,9 +1,9 @@
 using Cluster.NodeAgent.Assignments;
 using Cluster.NodeAgent.Credentials;
 using Cluster.NodeAgent.Engine;
-using Cluster.NodeAgent.Identity;
 using Cluster.NodeAgent.PrePull;
 using Cluster.NodeAgent.Session;
+using Cluster.NodeJoin;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.NodeAgent.Hosting;
@@ -15,6 +15,7 @@ internal static class AgentServiceCollectionExtensions
     public static IServiceCollection AddNodeAgent(this IServiceCollection services, AgentOptions options)
     {
         services.AddSingleton(options);
+        services.AddSingleton<INodeJoinOptions>(options);
         services.AddSingleton<INodeEngine, DockerNodeEngine>();
 
         services.AddSingleton(new IdentityStore(options.StateDir));
@@ -37,7 +38,8 @@ internal static class AgentServiceCollectionExtensions
 
         services.AddSingleton<ISessionRunner, AgentSession>();
         services.AddSingleton(new SessionBackoff());
-        services.AddHostedService<SessionService>();
+        services.AddSingleton<SessionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionService>());
         return services;
     }
 }

@@ -2,12 +2,11 @@ using System.Threading.Channels;
 using Cluster.Core.Docker;
 using Cluster.Hosting;
 using Cluster.NodeAgent.Assignments;
-using Cluster.NodeAgent.Connection;
 using Cluster.NodeAgent.Credentials;
 using Cluster.NodeAgent.Engine;
 using Cluster.NodeAgent.Hosting;
-using Cluster.NodeAgent.Identity;
 using Cluster.NodeAgent.PrePull;
+using Cluster.NodeJoin;
 using Cluster.Protos.Agent.V1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -40,8 +39,8 @@ internal sealed partial class AgentSession(
 
     private static readonly TimeSpan MinHeartbeatPeriod = TimeSpan.FromMilliseconds(100);
 
-    private static readonly TimeSpan LongestWait = TimeSpan.FromDays(1);
-
+    // A removed node keeps its identity: it never re-joins by itself (the leader would refuse
+    // it anyway, by enrollment id and swarm node id), and SessionService stops on Removed.
     public async Task RunAsync(Action onEstablished, CancellationToken stoppingToken)
     {
         ArgumentNullException.ThrowIfNull(onEstablished);
@@ -51,8 +50,6 @@ internal sealed partial class AgentSession(
         }
         catch (SessionFailure failure) when (failure.Kind == SessionFailureKind.IdentityRejected)
         {
-            // Removed or revoked: the next session joins again with the join token, and if that
-            // is refused too, keeps retrying and saying why.
             identities.Forget($"the leader at {options.Leader} refused its certificate");
             throw;
         }
@@ -75,7 +72,7 @@ internal sealed partial class AgentSession(
         }
 
         var identity = await identities.AcquireAsync(token, info, stoppingToken);
-        using var channel = LeaderChannel.Open(options, token.CaFingerprint, identity.Certificate);
+        using var channel = LeaderChannel.Open(options, identity.CaFingerprint, identity.Certificate);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var call = new Dispatcher.DispatcherClient(channel.Channel).Session(cancellationToken: session.Token);
         SessionStarted started;
@@ -112,7 +109,7 @@ internal sealed partial class AgentSession(
             WriteAsync(call.RequestStream, outbound.Reader, session.Token),
             HeartbeatAsync(outbound.Writer, period, session.Token),
             PumpReportsAsync(outbound.Writer, session.Token),
-            RenewWhenDueAsync(identity, info, session.Token),
+            identities.RunRenewalAsync(identity, session.Token),
         ];
         var first = await Task.WhenAny(parts);
         outbox.Detach(outbound.Writer);
@@ -275,35 +272,6 @@ internal sealed partial class AgentSession(
         }
     }
 
-    // Renews the certificate in the last third of its lifetime without dropping the session;
-    // once a new one is stored, the session ends so the next one presents it.
-    private async Task RenewWhenDueAsync(NodeIdentity identity, EngineInfo info, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var wait = identity.RenewAt - time.GetUtcNow();
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait < LongestWait ? wait : LongestWait, time, cancellationToken);
-                continue;
-            }
-
-            try
-            {
-                if (await identities.TryRenewAsync(tokens.Current(), info, cancellationToken) is not null)
-                {
-                    throw new SessionFailure(SessionFailureKind.Reconnect, "the node certificate was renewed; reconnecting with the new one");
-                }
-            }
-            catch (SessionFailure e) when (e.Kind == SessionFailureKind.TokenInvalid)
-            {
-                Log.RenewalImpossible(log, e.Message);
-            }
-
-            await Task.Delay(IdentityManager.RenewalRetry, time, cancellationToken);
-        }
-    }
-
     private SessionFailure Translate(LeaderChannel channel, RpcException e)
     {
         // The session has no client deadline: DEADLINE_EXCEEDED is the leader closing a session
@@ -318,10 +286,15 @@ internal sealed partial class AgentSession(
             return common;
         }
 
+        if (RefusalFailure.From(e, options.Leader) is { } refused)
+        {
+            return refused;
+        }
+
         return e.StatusCode switch
         {
             StatusCode.Unauthenticated or StatusCode.PermissionDenied => new(SessionFailureKind.IdentityRejected,
-                $"the leader at {options.Leader} refused this node's certificate ({e.Status.Detail}): the node was removed or its certificate revoked", e),
+                $"the leader at {options.Leader} refused this node's certificate ({e.Status.Detail}): the certificate was replaced or the leader's records reset", e),
             StatusCode.Aborted => new(SessionFailureKind.Ended,
                 $"the leader at {options.Leader} replaced this session with a newer one of the same node ({e.Status.Detail}); is a second agent running with this identity?", e),
             StatusCode.FailedPrecondition => new(SessionFailureKind.Protocol,
@@ -354,7 +327,5 @@ internal sealed partial class AgentSession(
         [LoggerMessage(1016, LogLevel.Debug, "Unexpected message from the leader: {Kind}; ignored")]
         public static partial void UnexpectedMessage(ILogger logger, string kind);
 
-        [LoggerMessage(1017, LogLevel.Warning, "Cannot renew the node certificate: {Reason}")]
-        public static partial void RenewalImpossible(ILogger logger, string reason);
     }
 }

@@ -1,3 +1,5 @@
+using Cluster.NodeJoin;
+
 namespace Cluster.NodeAgent.Session;
 
 // One session, start to end (AgentSession). Ends only by throwing: a SessionFailure saying why,

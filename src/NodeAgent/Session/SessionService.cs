@@ -1,5 +1,6 @@
 using Cluster.Hosting;
 using Cluster.NodeAgent.Hosting;
+using Cluster.NodeJoin;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -8,7 +9,11 @@ namespace Cluster.NodeAgent.Session;
 // The agent's main loop: one iteration is one session. Whatever ends a session (stream error,
 // leader restart, network cut, engine restart, a refused identity) is logged in one line that
 // says what to do, and the next session starts after a jittered exponential backoff that
-// resets once a session is established. Stops only when the host stops.
+// resets once a session is established. Stops only when the host stops, with two exceptions
+// that no retry can fix: a REMOVED node says so in one line and pauses (no further calls to the
+// leader) until the daemon is restarted after an admin ran `clusterctl node readmit`; a
+// DUPLICATE (another agent holds this node) is said once and retried only every DuplicateRetry,
+// so two agents never replace each other's sessions in a loop.
 internal sealed partial class SessionService(
     ISessionRunner session,
     SessionBackoff backoff,
@@ -16,6 +21,13 @@ internal sealed partial class SessionService(
     TimeProvider time,
     ILogger<SessionService> log) : BackgroundService
 {
+    public static readonly TimeSpan DuplicateRetry = TimeSpan.FromMinutes(1);
+
+    private string? _lastDuplicate;
+
+    // Set once the leader said this node was removed; the status probe reads it.
+    public bool Removed { get; private set; }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         Log.Starting(log, options.Leader, options.StateDir);
@@ -39,6 +51,25 @@ internal sealed partial class SessionService(
                     reason = "unexpected failure: " + DaemonCommandLine.Describe(e);
                 }
 
+                if (kind == SessionFailureKind.Removed)
+                {
+                    Removed = true;
+                    Log.Removed(log, reason);
+                    await Task.Delay(Timeout.InfiniteTimeSpan, time, stoppingToken);
+                }
+
+                if (kind == SessionFailureKind.Duplicate)
+                {
+                    if (!string.Equals(Interlocked.Exchange(ref _lastDuplicate, reason), reason, StringComparison.Ordinal))
+                    {
+                        Log.Duplicate(log, reason, DuplicateRetry.TotalSeconds);
+                    }
+
+                    await Task.Delay(DuplicateRetry, time, stoppingToken);
+                    continue;
+                }
+
+                _lastDuplicate = null;
                 var delay = backoff.Next();
                 Report(kind, reason, delay);
                 await Task.Delay(delay, time, stoppingToken);
@@ -58,7 +89,7 @@ internal sealed partial class SessionService(
             case SessionFailureKind.IdentityRejected:
                 Log.IdentityRejected(log, reason, ms);
                 break;
-            case SessionFailureKind.JoinTokenRejected or SessionFailureKind.JoinRefused or SessionFailureKind.TokenInvalid:
+            case SessionFailureKind.JoinTokenRejected or SessionFailureKind.JoinRefused or SessionFailureKind.TokenInvalid or SessionFailureKind.NotJoined:
                 Log.JoinFailed(log, reason, ms);
                 break;
             case SessionFailureKind.LeaderUntrusted:
@@ -101,5 +132,12 @@ internal sealed partial class SessionService(
 
         [LoggerMessage(1007, LogLevel.Warning, "Session not started: {Reason}; next try in {Milliseconds} ms")]
         public static partial void EngineFailed(ILogger logger, string reason, double milliseconds);
+
+        // The whole message is the one line the operator needs; nothing else is logged after it.
+        [LoggerMessage(1008, LogLevel.Critical, "{Reason}; not trying again until restarted")]
+        public static partial void Removed(ILogger logger, string reason);
+
+        [LoggerMessage(1009, LogLevel.Error, "Not connecting: {Reason}; trying again every {Seconds} s without repeating this")]
+        public static partial void Duplicate(ILogger logger, string reason, double seconds);
     }
 }

@@ -3,6 +3,7 @@ using Cluster.NodeAgent.Assignments;
 using Cluster.NodeAgent.Credentials;
 using Cluster.NodeAgent.Hosting;
 using Cluster.NodeAgent.Session;
+using Cluster.NodeJoin;
 using Cluster.NodeAgent.Tests.Support;
 using Cluster.Protos.Agent.V1;
 using Microsoft.Extensions.Logging.Abstractions;

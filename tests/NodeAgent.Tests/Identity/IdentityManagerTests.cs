@@ -1,7 +1,7 @@
 using Cluster.Core.Docker;
 using Cluster.Core.Security;
 using Cluster.NodeAgent.Hosting;
-using Cluster.NodeAgent.Identity;
+using Cluster.NodeJoin;
 using Cluster.NodeAgent.Session;
 using Cluster.NodeAgent.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -90,13 +90,44 @@ public sealed class IdentityManagerTests : IDisposable
     public async Task TryRenewAsync_FailedRecently_WaitsBeforeTryingAgain()
     {
         Store(Start.AddDays(-70), Start.AddDays(20));
-        Assert.Null(await _manager.TryRenewAsync(_token, Engine, CancellationToken.None));
+        Assert.True(_store.TryLoad(out var current, out _));
+        Assert.Null(await _manager.TryRenewAsync(current, CancellationToken.None));
 
         // Within the retry interval no join is attempted at all (nothing to fail on).
         _time.Advance(IdentityManager.RenewalRetry - TimeSpan.FromSeconds(1));
-        var quick = _manager.TryRenewAsync(_token, Engine, CancellationToken.None);
+        var quick = _manager.TryRenewAsync(current, CancellationToken.None);
         Assert.True(quick.IsCompleted);
         Assert.Null(await quick);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_ValidIdentityAndNoJoinToken_UsedWithoutJoining()
+    {
+        Store(Start.AddDays(-1), Start.AddDays(89));
+
+        var identity = await _manager.AcquireAsync(null, Engine, CancellationToken.None);
+
+        Assert.Equal("node-1", identity.NodeId);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_NoIdentityAndNoJoinToken_NotJoinedNamingTheTokenFile()
+    {
+        var failure = await Assert.ThrowsAsync<SessionFailure>(() => _manager.AcquireAsync(null, Engine, CancellationToken.None));
+
+        Assert.Equal(SessionFailureKind.NotJoined, failure.Kind);
+        Assert.Contains("join.token", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Forget_KeepsTheEnrollmentId()
+    {
+        var id = _store.EnrollmentId();
+        Store(Start.AddDays(-1), Start.AddDays(89));
+
+        _manager.Forget("refused");
+
+        Assert.Equal(id, _store.EnrollmentId());
     }
 
     [Fact]

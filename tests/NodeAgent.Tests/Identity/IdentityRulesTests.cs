@@ -1,4 +1,4 @@
-using Cluster.NodeAgent.Identity;
+using Cluster.NodeJoin;
 using Cluster.NodeAgent.Tests.Support;
 
 namespace Cluster.NodeAgent.Tests.Identity;

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Cluster.NodeAgent.Identity;
+using Cluster.NodeJoin;
 using Cluster.NodeAgent.Tests.Support;
 
 namespace Cluster.NodeAgent.Tests.Identity;
@@ -8,6 +8,19 @@ public sealed class IdentityStoreTests : IDisposable
 {
     private readonly TestPki _pki = new();
     private readonly string _dir = Path.Combine(Directory.CreateTempSubdirectory("agent-store-").FullName, "state");
+
+    [Fact]
+    public void EnrollmentId_TwoStateDirs_DifferAndEachIsStable()
+    {
+        // Cloned hosts share their engine ID; their enrollment ids must not be shared.
+        var other = Path.Combine(Path.GetDirectoryName(_dir)!, "other");
+        var first = new IdentityStore(_dir).EnrollmentId();
+
+        Assert.Equal(first, new IdentityStore(_dir).EnrollmentId());
+        Assert.NotEqual(first, new IdentityStore(other).EnrollmentId());
+        Assert.Equal(32, first.Length);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(new IdentityStore(_dir).EnrollmentIdFile));
+    }
 
     [Fact]
     public void Save_NewIdentity_WritesOwnerOnlyFilesAndReadsBack()

@@ -1,5 +1,5 @@
 using Cluster.NodeAgent.Hosting;
-using Cluster.NodeAgent.Identity;
+using Cluster.NodeJoin;
 using Cluster.NodeAgent.Session;
 using Cluster.NodeAgent.Tests.Support;
 
@@ -17,20 +17,22 @@ public sealed class JoinTokenSourceTests : IDisposable
         var file = Path.Combine(_dir, "join.token");
         File.WriteAllText(file, first.JoinToken + "\n");
         var source = new JoinTokenSource(Options(first.JoinToken, file));
-        Assert.Equal(first.Fingerprint, source.Current().CaFingerprint);
+        Assert.Equal(first.Fingerprint, source.Current()!.CaFingerprint);
 
         File.WriteAllText(file, second.JoinToken + "\n");
 
-        Assert.Equal(second.Fingerprint, source.Current().CaFingerprint);
+        Assert.Equal(second.Fingerprint, source.Current()!.CaFingerprint);
     }
 
     [Fact]
-    public void Current_TokenFileGone_KeepsTheTokenReadAtStart()
+    public void Current_TokenFileDeletedAfterJoin_NoToken()
     {
+        // install.sh deletes the token file once the node has joined: from then on the node has
+        // no join token, in memory or on disk, and renews with its certificate.
         using var pki = new TestPki();
         var source = new JoinTokenSource(Options(pki.JoinToken, Path.Combine(_dir, "missing")));
 
-        Assert.Equal(pki.Fingerprint, source.Current().CaFingerprint);
+        Assert.Null(source.Current());
     }
 
     [Fact]

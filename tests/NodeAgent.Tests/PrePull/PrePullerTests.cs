@@ -2,6 +2,7 @@ using Cluster.Core.Registry;
 using Cluster.NodeAgent.Assignments;
 using Cluster.NodeAgent.PrePull;
 using Cluster.NodeAgent.Session;
+using Cluster.NodeJoin;
 using Cluster.NodeAgent.Tests.Support;
 using Cluster.Protos.Agent.V1;
 using Docker.DotNet.Models;

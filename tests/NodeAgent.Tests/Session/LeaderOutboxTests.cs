@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Cluster.NodeAgent.Session;
+using Cluster.NodeJoin;
 using Cluster.Protos.Agent.V1;
 
 namespace Cluster.NodeAgent.Tests.Session;

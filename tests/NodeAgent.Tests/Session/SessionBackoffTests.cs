@@ -1,4 +1,5 @@
 using Cluster.NodeAgent.Session;
+using Cluster.NodeJoin;
 
 namespace Cluster.NodeAgent.Tests.Session;
 

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Cluster.NodeAgent.Hosting;
 using Cluster.NodeAgent.Session;
+using Cluster.NodeJoin;
 using Cluster.NodeAgent.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,14 +1,13 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Cluster.Core.Security;
-using Cluster.NodeAgent.Hosting;
-using Cluster.NodeAgent.Session;
 using Grpc.Core;
 using Grpc.Net.Client;
 
-namespace Cluster.NodeAgent.Connection;
+namespace Cluster.NodeJoin;
 
-// One HTTP/2 connection to the leader over TLS pinned to the CA named by the join token: the
+// One HTTP/2 connection to the leader over TLS pinned to one CA (the join token's, or the one stored
+// with the node identity, checked against the token at join): the
 // leader's certificate must chain to that CA, nothing else is trusted and the host name is not
 // checked (the pin names the one CA that issues leader certificates). With a node identity the
 // connection is mutual TLS; without one it is only good for Enrollment.Join.
@@ -21,7 +20,7 @@ internal sealed class LeaderChannel : IDisposable
     private readonly TimeSpan _callTimeout;
     private string? _tlsRejection;
 
-    private LeaderChannel(AgentOptions options, string caFingerprint, X509Certificate2? clientCertificate)
+    private LeaderChannel(INodeJoinOptions options, string caFingerprint, X509Certificate2? clientCertificate)
     {
         Address = options.Leader;
         _callTimeout = options.CallTimeout;
@@ -63,7 +62,7 @@ internal sealed class LeaderChannel : IDisposable
     // Why the leader's certificate was refused, when it was.
     public string? TlsRejection => _tlsRejection;
 
-    public static LeaderChannel Open(AgentOptions options, string caFingerprint, X509Certificate2? clientCertificate = null) =>
+    public static LeaderChannel Open(INodeJoinOptions options, string caFingerprint, X509Certificate2? clientCertificate = null) =>
         new(options, caFingerprint, clientCertificate);
 
     // The failure every call shares: an untrusted leader or an unreachable one. Null when the

@@ -1,4 +1,4 @@
-namespace Cluster.NodeAgent.Session;
+namespace Cluster.NodeJoin;
 
 // A classified reason a session ended; the message is complete for the operator (what failed,
 // against which leader, what to do) and never contains a token or a secret.

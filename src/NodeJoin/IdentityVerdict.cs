@@ -1,4 +1,4 @@
-namespace Cluster.NodeAgent.Identity;
+namespace Cluster.NodeJoin;
 
 // What the stored identity is good for, and why, in words for the log.
 internal sealed record IdentityVerdict(IdentityStatus Status, string Reason)

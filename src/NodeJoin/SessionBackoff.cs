@@ -1,4 +1,4 @@
-namespace Cluster.NodeAgent.Session;
+namespace Cluster.NodeJoin;
 
 // swarmkit's session backoff: the ceiling starts at 100 ms and doubles per failure up to 8 s;
 // each wait is a random delay in [0, ceiling), so agents cut off together (a leader restart)

@@ -3,11 +3,12 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Cluster.Core.Files;
 
-namespace Cluster.NodeAgent.Identity;
+namespace Cluster.NodeJoin;
 
-// The node identity in the state dir: node.key (PKCS#8, 0600), node.crt, ca.crt (the leader's
-// CA as the leader returned it, checked against the token's pin) and node.id. Nothing else
-// lives there: credentials are held in memory only.
+// The node identity in the state dir: enrollment.id (this node's enrollment identity, random,
+// made once), node.key (PKCS#8, 0600), node.crt, ca.crt (the leader's CA as the leader returned
+// it, checked against the token's pin) and node.id. Nothing else lives there: credentials are
+// held in memory only.
 internal sealed class IdentityStore(string stateDir)
 {
     public string KeyFile => Path.Combine(stateDir, "node.key");
@@ -17,6 +18,30 @@ internal sealed class IdentityStore(string stateDir)
     public string CaFile => Path.Combine(stateDir, "ca.crt");
 
     public string NodeIdFile => Path.Combine(stateDir, "node.id");
+
+    public string EnrollmentIdFile => Path.Combine(stateDir, "enrollment.id");
+
+    // The id this node enrolls under: 128 random bits made at the first enrollment and kept for
+    // good (deleting the certificate keeps it). Never derived from the machine or the engine, so
+    // hosts cloned from one image (which share /etc/docker/key.json, hence the engine ID) stay
+    // apart. A state dir copied between hosts copies it too; the leader then tells the copies
+    // apart by their swarm node ids.
+    public string EnrollmentId()
+    {
+        if (File.Exists(EnrollmentIdFile))
+        {
+            var stored = File.ReadAllText(EnrollmentIdFile).Trim();
+            if (stored.Length is >= 16 and <= 64 && stored.All(char.IsAsciiHexDigitLower))
+            {
+                return stored;
+            }
+        }
+
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        Directory.CreateDirectory(stateDir, PrivateFile.OwnerOnlyDirectory);
+        PrivateFile.WriteText(EnrollmentIdFile, id + "\n");
+        return id;
+    }
 
     // False with the reason when there is no usable set of files. A key that does not match the
     // certificate (a crash between the writes of a re-join) counts as unreadable: join again.

@@ -1,7 +1,8 @@
-namespace Cluster.NodeAgent.Session;
+namespace Cluster.NodeJoin;
 
-// Why a session (or the join before it) ended. Decides what the loop says and whether the
-// identity is thrown away; every kind is retried with backoff.
+// Why a session (or the join before it) ended. Decides what the loop says and whether it tries
+// again: every kind is retried with backoff except Removed (the daemon pauses until an admin
+// readmits the node and the daemon is restarted) and Duplicate (retried rarely, said once).
 internal enum SessionFailureKind
 {
     Other,
@@ -25,4 +26,11 @@ internal enum SessionFailureKind
     Engine,
     // Not a failure: the session ends on purpose (certificate renewed) and is rebuilt at once.
     Reconnect,
+    // An admin removed this node (leader's "cluster-refusal: removed"): stop trying.
+    Removed,
+    // Another agent holds this node's swarm node or identity right now (a clone, or two agents
+    // on one engine): said once, retried only every Duplicate retry period.
+    Duplicate,
+    // This node has not joined and has no join token to join with.
+    NotJoined,
 }

@@ -1,7 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Cluster.Core.Security;
 
-namespace Cluster.NodeAgent.Identity;
+namespace Cluster.NodeJoin;
 
 // When a stored identity may be used, must be renewed, or must be replaced by joining again.
 // Pure: the clock is a parameter, so the rules are tested without waiting for certificates to
@@ -11,16 +11,17 @@ internal static class IdentityRules
     public static DateTimeOffset RenewAt(DateTimeOffset notBefore, DateTimeOffset notAfter) =>
         notAfter - ((notAfter - notBefore) / 3);
 
-    public static IdentityVerdict Evaluate(NodeIdentity? identity, string pinnedCaFingerprint, DateTimeOffset now)
+    // pinnedCaFingerprint is the join token's pin, or null when the node has no join token (a
+    // joined node does not need one): the stored CA, checked at join, is then the pin.
+    public static IdentityVerdict Evaluate(NodeIdentity? identity, string? pinnedCaFingerprint, DateTimeOffset now)
     {
-        ArgumentException.ThrowIfNullOrEmpty(pinnedCaFingerprint);
         if (identity is null)
         {
             return new(IdentityStatus.Missing, "no node identity in the state dir yet");
         }
 
         var storedCa = ClusterToken.FingerprintOf(identity.Ca.RawData);
-        if (!string.Equals(storedCa, pinnedCaFingerprint, StringComparison.OrdinalIgnoreCase))
+        if (pinnedCaFingerprint is not null && !string.Equals(storedCa, pinnedCaFingerprint, StringComparison.OrdinalIgnoreCase))
         {
             return new(IdentityStatus.WrongCa,
                 $"the stored certificate comes from CA {storedCa[..12]}…, but the join token pins CA {pinnedCaFingerprint[..12]}… (the node moved to another cluster, or the leader's data dir was recreated)");

@@ -1,6 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 
-namespace Cluster.NodeAgent.Identity;
+namespace Cluster.NodeJoin;
 
 // This node's identity: the id the leader gave it, its client certificate (with the private
 // key, which never left the node) and the leader's CA that issued it. The leader takes the node
@@ -20,6 +20,9 @@ internal sealed class NodeIdentity(string nodeId, X509Certificate2 certificate, 
     // Renewal starts when a third of the lifetime is left (swarmkit renews in the same window),
     // early enough that a leader down for a while does not strand the node with an expired one.
     public DateTimeOffset RenewAt => IdentityRules.RenewAt(NotBefore, NotAfter);
+
+    // The pin for every later connection: this CA was checked against the join token at join.
+    public string CaFingerprint => Cluster.Core.Security.ClusterToken.FingerprintOf(Ca.RawData);
 
     public override string ToString() => $"node {NodeId} (certificate valid until {NotAfter:u})";
 }

@@ -1,4 +1,4 @@
-namespace Cluster.NodeAgent.Identity;
+namespace Cluster.NodeJoin;
 
 internal enum IdentityStatus
 {
