@@ -24,6 +24,28 @@ var root = new RootCommand("cluster-agent: runs on every node, holds a session w
 {
     leader, joinToken, joinTokenFile, stateDir, dockerHost, writeDockerConfig,
 };
+// `cluster-agent join --check --state-dir DIR` and `cluster-agent status --state-dir DIR`: the
+// daemon's own answers for install.sh and operators (one line, an exit code), read from the
+// state dir; no leader or engine needed.
+var checkStateDir = new Option<DirectoryInfo>("--state-dir") { Description = "The agent's state dir", Required = true };
+var check = new Option<bool>("--check") { Description = "Only say whether this node has joined (exit 0) or not (exit 1), in one line" };
+var join = new Command("join", "Whether this node has joined the cluster (use with --check)") { checkStateDir, check };
+join.SetAction(parse =>
+{
+    if (!parse.GetValue(check))
+    {
+        Console.Error.WriteLine("cluster-agent join: only --check is supported; the agent joins by itself when it runs with a join token");
+        return 2;
+    }
+
+    return NodeCheckCommands.JoinCheck(parse.GetValue(checkStateDir)!.FullName, Console.Out, TimeProvider.System);
+});
+var statusStateDir = new Option<DirectoryInfo>("--state-dir") { Description = "The agent's state dir", Required = true };
+var status = new Command("status", "The running agent's state in one line: exit 0 connected, 1 not (yet), 3 removed, 4 another agent holds this node") { statusStateDir };
+status.SetAction(parse => NodeCheckCommands.Status(parse.GetValue(statusStateDir)!.FullName, Console.Out));
+root.Subcommands.Add(join);
+root.Subcommands.Add(status);
+
 root.SetAction((parse, cancellationToken) =>
 {
     // A joined node needs no join token (it renews with its certificate; install.sh deletes the

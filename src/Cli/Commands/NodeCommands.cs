@@ -6,7 +6,7 @@ using Cluster.Protos.Admin.V1;
 
 namespace Cluster.Cli.Commands;
 
-// `clusterctl node list|remove`.
+// `clusterctl node list|remove|readmit`.
 internal static class NodeCommands
 {
     public static Command Build(TextWriter stdout, TextWriter stderr)
@@ -32,14 +32,24 @@ internal static class NodeCommands
         node.Subcommands.Add(list);
 
         var id = new Argument<string>("NODE") { Description = "Node id or hostname" };
-        var remove = new Command("remove", "Forget a node and revoke its agent's certificate (it can no longer connect)") { id };
+        var remove = new Command("remove", "Remove a node: revoke its agent's certificate and refuse it (even with the join token) until `node readmit`") { id };
         remove.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
         {
             await new Nodes.NodesClient(leader.Channel).RemoveNodeAsync(new RemoveNodeRequest { Id = parse.GetValue(id)! }, leader.Call());
-            await stdout.WriteLineAsync($"node {parse.GetValue(id)} removed; its agent's certificate is revoked");
+            await stdout.WriteLineAsync($"node {parse.GetValue(id)} removed; its agent's certificate is revoked and it stays out until `clusterctl node readmit {parse.GetValue(id)}`");
             return 0;
         }));
         node.Subcommands.Add(remove);
+
+        var readmitId = new Argument<string>("NODE") { Description = "Id or hostname of a removed node" };
+        var readmit = new Command("readmit", "Let a removed node join again (restart its agent with the join token afterwards)") { readmitId };
+        readmit.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
+        {
+            var answer = await new NodeAdmission.NodeAdmissionClient(leader.Channel).ReadmitNodeAsync(new ReadmitNodeRequest { Id = parse.GetValue(readmitId)! }, leader.Call());
+            await stdout.WriteLineAsync($"node {answer.NodeId} ({answer.Hostname}) readmitted; on that node, restart cluster-agent with the join token (install.sh agent --join-token-file FILE) so it joins again");
+            return 0;
+        }));
+        node.Subcommands.Add(readmit);
         return node;
     }
 

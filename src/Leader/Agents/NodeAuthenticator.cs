@@ -13,6 +13,19 @@ public sealed class NodeAuthenticator(LeaderPki pki, NodeStore nodes)
 {
     public NodeRecord Authenticate(ServerCallContext context, string role)
     {
+        var (node, _) = AuthenticateAnyRole(context);
+        if (node.Role != role)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"node {node.Id} joined as {node.Role}, not {role}"));
+        }
+
+        return node;
+    }
+
+    // The node and the thumbprint of the certificate it presented (Renew needs it: a renewal
+    // must replace exactly the certificate that authenticated it).
+    public (NodeRecord Node, string Thumbprint) AuthenticateAnyRole(ServerCallContext context)
+    {
         ArgumentNullException.ThrowIfNull(context);
         var certificate = context.GetHttpContext().Connection.ClientCertificate
             ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "no client certificate: join first with the join token (cluster.join.v1.Enrollment/Join)"));
@@ -29,21 +42,21 @@ public sealed class NodeAuthenticator(LeaderPki pki, NodeStore nodes)
         var nodeId = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
         var node = nodes.Get(nodeId);
         var thumbprint = ClusterToken.FingerprintOf(certificate.RawData);
-        if (node is null || node.Revoked)
+        if (node is null)
         {
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"node {nodeId} was removed from the cluster; join again with the join token"));
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"node {nodeId} is unknown to this leader (its records were reset?); join again with the join token"));
         }
 
-        if (node.Role != role)
+        if (node.Revoked)
         {
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"node {nodeId} joined as {node.Role}, not {role}"));
+            throw NodeRefusal.Create(NodeRefusal.Removed, $"node {nodeId} was removed from the cluster; an admin must run `clusterctl node readmit {nodeId}`", nodeId);
         }
 
         if (!string.Equals(node.CertificateThumbprint, thumbprint, StringComparison.Ordinal))
         {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, $"this certificate of node {nodeId} was replaced by a newer join; use the newest or join again"));
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"this certificate of node {nodeId} was replaced by a newer one; use the newest or join again"));
         }
 
-        return node;
+        return (node, thumbprint);
     }
 }

@@ -49,12 +49,17 @@ public sealed class NodeService(NodeStore nodes, SessionRegistry sessions, Docke
         return views.OrderBy(v => v.Hostname, StringComparer.Ordinal).ToList();
     }
 
+    // The node stays out (its enrollment id and swarm node id are refused) until Readmit.
     public void Remove(string idOrHostname, string actor)
     {
         var node = nodes.Revoke(idOrHostname, actor)
             ?? throw new OperationException(OperationError.NotFound, $"no node '{idOrHostname}'; `clusterctl node list` shows ids and hostnames");
         sessions.Find(node.Id)?.Close();
     }
+
+    public NodeRecord Readmit(string idOrHostname, string actor) =>
+        nodes.Readmit(idOrHostname, actor)
+            ?? throw new OperationException(OperationError.NotFound, $"no removed node '{idOrHostname}'; give the id or hostname `clusterctl node remove` was given");
 
     // Each node's latest own check of a credential, for `registry show`.
     public IReadOnlyList<(string Node, NodeCheckRecord Check)> ChecksOf(string credentialId)

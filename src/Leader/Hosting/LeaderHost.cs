@@ -48,6 +48,7 @@ internal static partial class LeaderHost
         builder.Services.AddSingleton<ClusterService>();
         builder.Services.AddSingleton<NodeStore>();
         builder.Services.AddSingleton<NodeAuthenticator>();
+        builder.Services.AddSingleton<SwarmMembership>();
         builder.Services.AddSingleton<SessionRegistry>();
         builder.Services.AddSingleton<PrePullReports>();
         builder.Services.AddSingleton<NodeService>();
@@ -58,6 +59,10 @@ internal static partial class LeaderHost
         builder.Services.AddWebhooks();
         builder.Services.AddGuardedGrpc();
         builder.Services.AddGrpcReflection();
+        // Node-facing services take small messages only (AgentLimits): a node cannot make the
+        // leader buffer a large message before the field checks even run.
+        builder.Services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions<DispatcherApi>>(o => o.MaxReceiveMessageSize = AgentLimits.MaxMessageBytes);
+        builder.Services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions<EnrollmentApi>>(o => o.MaxReceiveMessageSize = AgentLimits.MaxMessageBytes);
         // Checked on request (no cache), so Health/Check answers SERVING as soon as we listen.
         builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false)
             .AddCheck("leader", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
@@ -82,6 +87,7 @@ internal static partial class LeaderHost
         app.MapGrpcService<RegistriesApi>();
         app.MapGrpcService<ClusterAdminApi>();
         app.MapGrpcService<NodesApi>();
+        app.MapGrpcService<NodeAdmissionApi>();
         app.MapGrpcService<EnrollmentApi>();
         app.MapGrpcService<DispatcherApi>();
         app.MapGrpcService<AppsApi>();

@@ -242,7 +242,7 @@ internal sealed partial class AgentSession(
     {
         await foreach (var message in outbound.ReadAllAsync(cancellationToken))
         {
-            await stream.WriteAsync(message, cancellationToken);
+            await stream.WriteAsync(OutgoingLimits.Trim(message), cancellationToken);
         }
     }
 

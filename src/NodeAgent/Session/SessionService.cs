@@ -18,11 +18,13 @@ internal sealed partial class SessionService(
     ISessionRunner session,
     SessionBackoff backoff,
     AgentOptions options,
+    IdentityStore identities,
     TimeProvider time,
     ILogger<SessionService> log) : BackgroundService
 {
     public static readonly TimeSpan DuplicateRetry = TimeSpan.FromMinutes(1);
 
+    private readonly NodeStatusFile _status = new(options.StateDir);
     private string? _lastDuplicate;
 
     // Set once the leader said this node was removed; the status probe reads it.
@@ -39,7 +41,7 @@ internal sealed partial class SessionService(
                 var kind = SessionFailureKind.Other;
                 try
                 {
-                    await session.RunAsync(backoff.Reset, stoppingToken);
+                    await session.RunAsync(Established, stoppingToken);
                     reason = "the session ended";
                 }
                 catch (SessionFailure failure)
@@ -54,12 +56,14 @@ internal sealed partial class SessionService(
                 if (kind == SessionFailureKind.Removed)
                 {
                     Removed = true;
+                    _status.Write(NodeStatusFile.Removed, NodeId(), reason, time.GetUtcNow());
                     Log.Removed(log, reason);
                     await Task.Delay(Timeout.InfiniteTimeSpan, time, stoppingToken);
                 }
 
                 if (kind == SessionFailureKind.Duplicate)
                 {
+                    _status.Write(NodeStatusFile.Duplicate, NodeId(), reason, time.GetUtcNow());
                     if (!string.Equals(Interlocked.Exchange(ref _lastDuplicate, reason), reason, StringComparison.Ordinal))
                     {
                         Log.Duplicate(log, reason, DuplicateRetry.TotalSeconds);
@@ -70,6 +74,11 @@ internal sealed partial class SessionService(
                 }
 
                 _lastDuplicate = null;
+                if (kind != SessionFailureKind.Reconnect)
+                {
+                    _status.Write(NodeStatusFile.Retrying, NodeId(), reason, time.GetUtcNow());
+                }
+
                 var delay = backoff.Next();
                 Report(kind, reason, delay);
                 await Task.Delay(delay, time, stoppingToken);
@@ -78,6 +87,24 @@ internal sealed partial class SessionService(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             Log.Stopping(log);
+        }
+    }
+
+    private void Established()
+    {
+        backoff.Reset();
+        _status.Write(NodeStatusFile.Connected, NodeId(), "", time.GetUtcNow());
+    }
+
+    private string NodeId()
+    {
+        try
+        {
+            return File.Exists(identities.NodeIdFile) ? File.ReadAllText(identities.NodeIdFile).Trim() : "";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
         }
     }
 

@@ -51,7 +51,7 @@ public sealed class AgentCluster : IAsyncDisposable
 
     public Daemon Agent(int node) => _agents[node];
 
-    public void StartAgent(int node, string? joinTokenFile = null)
+    public void StartAgent(int node, string? joinTokenFile = null, string? stateDir = null)
     {
         if (joinTokenFile is null)
         {
@@ -61,8 +61,21 @@ public sealed class AgentCluster : IAsyncDisposable
 
         _agents[node] = Daemon.StartInNetns(_env[$"LAB_NODE{node}_NETNS"], "NodeAgent", "cluster-agent",
             "--leader", Leader.Address, "--join-token-file", joinTokenFile ?? TokenFile,
-            "--state-dir", StateDir(node), "--docker-host", _env.NodeSocket(node).ToString());
+            "--state-dir", stateDir ?? StateDir(node), "--docker-host", _env.NodeSocket(node).ToString());
     }
+
+    // A second agent beside the ones the cluster runs (a clone, a duplicate); the caller disposes it.
+    public Daemon StartExtraAgent(int node, string stateDir) =>
+        Daemon.StartInNetns(_env[$"LAB_NODE{node}_NETNS"], "NodeAgent", "cluster-agent",
+            "--leader", Leader.Address, "--join-token-file", TokenFile,
+            "--state-dir", stateDir, "--docker-host", _env.NodeSocket(node).ToString());
+
+    // `cluster-agent status` / `join --check` against a state dir: the daemon's own answer.
+    public static async Task<(int Exit, string Output)> AgentCommandAsync(params string[] args) =>
+        await Daemon.RunAsync("NodeAgent", "cluster-agent", args);
+
+    public string NodeId(IReadOnlyList<JsonElement> nodes, int node) =>
+        nodes.Single(n => n.GetProperty("hostname").GetString() == _env.NodeHostname(node)).GetProperty("id").GetString()!;
 
     public async Task KillAgentAsync(int node)
     {

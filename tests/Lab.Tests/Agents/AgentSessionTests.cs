@@ -156,29 +156,87 @@ public sealed class AgentSessionTests(LabFixture lab) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RemovedNode_ItsCertificateNoLongerWorks()
+    public async Task RemovedNode_StaysOutWithAValidJoinTokenAndAFreshStateDir_UntilReadmitted()
     {
-        var nodes = await _cluster.NodesAsync();
-        var node3 = Assert.Single(nodes, n => n.GetProperty("hostname").GetString() == lab.Env.NodeHostname(3));
-        var oldId = node3.GetProperty("id").GetString()!;
-        await _cluster.KillAgentAsync(3);
-        var oldCert = Path.Combine(_cluster.Dir, "old-identity");
-        CopyDirectory(_cluster.StateDir(3), oldCert);
-
+        // Issue #9 item 2. On the old code the removed agent forgot its refused certificate and
+        // joined again with the join token on its disk, within seconds.
+        var oldId = _cluster.NodeId(await _cluster.NodesAsync(), 3);
         var remove = await _cluster.Leader.CtlAsync("node", "remove", oldId);
         Assert.True(remove.Exit == 0, remove.ToString());
 
-        // The removed identity is refused: an agent started with only the old state and a join
-        // token that no longer works cannot get back in.
-        var rotate = await _cluster.Leader.CtlAsync("cluster", "rotate-join-token");
-        Assert.True(rotate.Exit == 0, rotate.ToString());
-        var staleToken = Path.Combine(_cluster.Dir, "stale.token");
-        File.Copy(_cluster.TokenFile, staleToken);
-        CopyDirectory(oldCert, _cluster.StateDir(3));
-        _cluster.StartAgent(3, staleToken);
-        Assert.True(await _cluster.Agent(3).WaitForOutputAsync("removed", AgentCluster.Patience), _cluster.Agent(3).Output);
-        Assert.True(await _cluster.Agent(3).WaitForOutputAsync("join token rejected", AgentCluster.Patience), _cluster.Agent(3).Output);
-        Assert.DoesNotContain(await _cluster.NodesAsync(), n => n.GetProperty("id").GetString() == oldId && n.GetProperty("status").GetString() == "ready");
+        const string Removed = "this node was removed from the cluster; ask an admin to run `clusterctl node readmit";
+        Assert.True(await _cluster.Agent(3).WaitForOutputAsync(Removed, AgentCluster.Patience), _cluster.Agent(3).Output);
+        var status = await AgentCluster.AgentCommandAsync("status", "--state-dir", _cluster.StateDir(3));
+        Assert.True(status.Exit == 3, status.ToString());
+        Assert.Contains(oldId, status.Output, StringComparison.Ordinal);
+
+        // A fresh state dir (a new enrollment id) with the valid join token: refused by the swarm
+        // node id the removed node was bound to.
+        var fresh = Path.Combine(_cluster.Dir, "fresh-n3");
+        await using (var again = _cluster.StartExtraAgent(3, fresh))
+        {
+            Assert.True(await again.WaitForOutputAsync(Removed, AgentCluster.Patience), again.Output);
+            Assert.Equal(1, (await AgentCluster.AgentCommandAsync("join", "--check", "--state-dir", fresh)).Exit);
+        }
+
+        // Said once, and no retries: the paused agent is still running, has said it exactly
+        // once, and the leader refused it only as often as it was asked (once per agent).
+        Assert.Null(await _cluster.Agent(3).WaitForExitAsync(TimeSpan.FromSeconds(3)));
+        Assert.Equal(1, Count(_cluster.Agent(3).Output, Removed));
+        Assert.DoesNotContain(await _cluster.NodesAsync(), n => n.GetProperty("id").GetString() == oldId);
+
+        var readmit = await _cluster.Leader.CtlAsync("node", "readmit", oldId);
+        Assert.True(readmit.Exit == 0, readmit.ToString());
+        await _cluster.KillAgentAsync(3);
+        _cluster.StartAgent(3);
+        await _cluster.WaitAsync("node 3 ready again under its old id", async () =>
+            (await _cluster.NodesAsync()).Any(n => n.GetProperty("id").GetString() == oldId && n.GetProperty("status").GetString() == "ready"));
+        Assert.Equal(0, (await AgentCluster.AgentCommandAsync("status", "--state-dir", _cluster.StateDir(3))).Exit);
+    }
+
+    [Fact]
+    public async Task SecondAgentOnOneSwarmNode_RefusedAndReportedOnce_FirstStaysReady()
+    {
+        // Issue #13 item 1 / #9 item 6: two agents claiming one swarm node id. The second is
+        // refused (it never gets a certificate), says so once, and the first one's session is
+        // never replaced.
+        var firstId = _cluster.NodeId(await _cluster.NodesAsync(), 2);
+        var opened = Count(_cluster.Leader.Log, $"opened for node {firstId}");
+        await using var second = _cluster.StartExtraAgent(2, Path.Combine(_cluster.Dir, "second-n2"));
+
+        Assert.True(await second.WaitForOutputAsync("another agent already holds this node", AgentCluster.Patience), second.Output);
+        Assert.Null(await second.WaitForExitAsync(TimeSpan.FromSeconds(3)));
+        Assert.Equal(1, Count(second.Output, "another agent already holds this node"));
+        Assert.Equal(opened, Count(_cluster.Leader.Log, $"opened for node {firstId}"));
+        Assert.Equal("ready", Status(await _cluster.NodesAsync(), 2));
+        Assert.Equal(lab.Env.Nodes, (await _cluster.NodesAsync()).Count);
+        Assert.Equal(4, (await AgentCluster.AgentCommandAsync("status", "--state-dir", Path.Combine(_cluster.Dir, "second-n2"))).Exit);
+    }
+
+    [Fact]
+    public async Task JoinedAgent_NeedsNoJoinToken_RestartsWithTheTokenFileDeleted()
+    {
+        // install.sh deletes the token file once the node has joined: the agent must come back
+        // on its certificate alone.
+        var id = _cluster.NodeId(await _cluster.NodesAsync(), 2);
+        await _cluster.KillAgentAsync(2);
+        var gone = Path.Combine(_cluster.Dir, "deleted.token");
+        _cluster.StartAgent(2, gone);
+
+        await _cluster.WaitAsync("node 2 ready again without a join token", async () =>
+            (await _cluster.NodesAsync()).Any(n => n.GetProperty("id").GetString() == id && n.GetProperty("status").GetString() == "ready"));
+        Assert.Equal(0, (await AgentCluster.AgentCommandAsync("join", "--check", "--state-dir", _cluster.StateDir(2))).Exit);
+    }
+
+    private static int Count(string text, string what)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(what, StringComparison.Ordinal); at >= 0; at = text.IndexOf(what, at + what.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     [Fact]
@@ -292,14 +350,5 @@ public sealed class AgentSessionTests(LabFixture lab) : IAsyncLifetime
     {
         var result = await ProcessRunner.RunAsync("ip", args, TimeSpan.FromSeconds(30));
         Assert.True(result.ExitCode == 0, result.Output);
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.GetFiles(from))
-        {
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
-        }
     }
 }

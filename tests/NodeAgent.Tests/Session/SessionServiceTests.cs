@@ -10,11 +10,80 @@ namespace Cluster.NodeAgent.Tests.Session;
 // The session loop against a scripted session (not a leader): the waits between sessions follow
 // the backoff on the injected clock, an established session resets it, and no failure stops
 // the loop.
-public sealed class SessionServiceTests
+public sealed class SessionServiceTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     private readonly WatchedClock _time = new();
+    private readonly string _dir = Directory.CreateTempSubdirectory("agent-loop-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task ExecuteAsync_LeaderSaysRemoved_NoFurtherSessionAndStatusSaysRemoved()
+    {
+        // Issue #9 item 2: a removed node must not keep trying (a join token on disk would get it
+        // back in on the old code); it says so once and waits for an admin.
+        var runner = new ScriptedRunner(_ => throw new SessionFailure(SessionFailureKind.Removed, "this node was removed from the cluster; ask an admin to run `clusterctl node readmit n1`"));
+        using var service = Service(runner);
+        await service.StartAsync(CancellationToken.None);
+        await runner.NextStartAsync();
+
+        for (var i = 0; i < 100 && !service.Removed; i++)
+        {
+            await Task.Delay(20);
+        }
+
+        _time.Advance(TimeSpan.FromDays(30));
+
+        Assert.False(await runner.StartedWithinAsync(TimeSpan.FromMilliseconds(200)));
+        Assert.True(service.Removed);
+        var status = new StringWriter();
+        Assert.Equal(NodeCheckCommands.RemovedExit, NodeCheckCommands.Status(_dir, status));
+        Assert.Contains("clusterctl node readmit", status.ToString(), StringComparison.Ordinal);
+        await service.StopAsync(CancellationToken.None).WaitAsync(Patience);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_Duplicate_RetriesOnlyEveryDuplicatePeriod()
+    {
+        var runner = new ScriptedRunner(_ => throw new SessionFailure(SessionFailureKind.Duplicate, "another agent already holds this node"));
+        using var service = Service(runner);
+        await service.StartAsync(CancellationToken.None);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await runner.NextStartAsync();
+            var wait = await _time.NextTimerAsync();
+            Assert.Equal(SessionService.DuplicateRetry, wait);
+            _time.Advance(wait);
+        }
+
+        await runner.NextStartAsync();
+        Assert.Equal(NodeCheckCommands.DuplicateExit, NodeCheckCommands.Status(_dir, TextWriter.Null));
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_Established_StatusSaysConnected()
+    {
+        var runner = new ScriptedRunner(onEstablished =>
+        {
+            onEstablished();
+            throw new SessionFailure(SessionFailureKind.Ended, "closed");
+        });
+        using var service = Service(runner);
+        Assert.Equal(NodeCheckCommands.NotJoined, NodeCheckCommands.Status(_dir, TextWriter.Null));
+        await service.StartAsync(CancellationToken.None);
+        await runner.NextStartAsync();
+        await _time.NextTimerAsync();
+
+        // The failure after the session was established is the newest state: retrying, with why.
+        var line = new StringWriter();
+        Assert.Equal(NodeCheckCommands.NotJoined, NodeCheckCommands.Status(_dir, line));
+        Assert.Contains("closed", line.ToString(), StringComparison.Ordinal);
+        await service.StopAsync(CancellationToken.None);
+    }
 
     [Fact]
     public async Task ExecuteAsync_SessionsKeepFailing_WaitsFollowTheBackoffOnTheInjectedClock()
@@ -99,7 +168,8 @@ public sealed class SessionServiceTests
     private SessionService Service(ScriptedRunner runner) => new(
         runner,
         new SessionBackoff(() => 0.5),
-        new AgentOptions { Leader = "127.0.0.1:7443", JoinToken = "x", StateDir = "/tmp/x", DockerHost = new Uri("unix:///x.sock") },
+        new AgentOptions { Leader = "127.0.0.1:7443", JoinToken = "x", StateDir = _dir, DockerHost = new Uri("unix:///x.sock") },
+        new IdentityStore(_dir),
         _time,
         NullLogger<SessionService>.Instance);
 
