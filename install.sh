@@ -132,11 +132,12 @@ install.sh agent --leader HOST:PORT (--join-token-file FILE | --join-token-stdin
 Joins this node to a cluster. Before installing anything it checks that the token is a join
 token, that the leader answers at HOST:PORT, that the leader's certificate is the one the token
 pins, and then joins for real (the leader issues this node's certificate); a wrong token or an
-unreachable leader stops it with nothing changed. The token is kept in ETC/join.token (0600,
-read again at each join, so after 'clusterctl cluster rotate-join-token' you only replace that
-file). The node's engine should already be in the swarm ('docker swarm join-token worker' on a
-manager prints the command); install.sh warns when it is not.
-Self-check: the agent's session with the leader is established.
+unreachable leader stops it with nothing changed. Once the node has joined, ETC/join.token is
+deleted: the agent renews its certificate with the certificate itself and needs no join token
+(a node removed with 'clusterctl node remove' stays out until 'clusterctl node readmit'; then run
+this again with the join token). The node's engine should already be in the swarm ('docker swarm
+join-token worker' on a manager prints the command); install.sh warns when it is not.
+Self-check: 'cluster-agent status' answers "connected" (the agent's own answer, not its log).
 EOF
     ;;
     builder) cat <<'EOF'
@@ -275,7 +276,7 @@ parse_args() {
     -*) usage_error "the role comes first (got '$1')" ;;
     *) usage_error "unknown role '$1'" ;;
   esac
-  need() { [ $# -ge 2 ] && [ -n "$2" ] || usage_error "$1 needs a value"; }
+  need() { if [ $# -lt 2 ] || [ -z "$2" ]; then usage_error "$1 needs a value"; fi; }
   while [ $# -gt 0 ]; do
     case "$1" in
       -h|--help) HELP=1; shift ;;
@@ -549,7 +550,7 @@ check_join_token() {
     (umask 077; printf '%s\n' "$F_TOKEN_INLINE" >"$TOKEN_SOURCE")
   elif [ -n "$F_TOKEN_FILE" ]; then
     [ -e "$F_TOKEN_FILE" ] || die "join token file $F_TOKEN_FILE does not exist (copy the leader's DATA/leader/join.token here first); nothing was changed"
-    [ -r "$F_TOKEN_FILE" ] && [ -f "$F_TOKEN_FILE" ] || die "cannot read the join token file $F_TOKEN_FILE; nothing was changed"
+    { [ -r "$F_TOKEN_FILE" ] && [ -f "$F_TOKEN_FILE" ]; } || die "cannot read the join token file $F_TOKEN_FILE; nothing was changed"
     TOKEN_SOURCE=$F_TOKEN_FILE
     if [ $(( 0$(stat -c %a "$F_TOKEN_FILE") & 077 )) -ne 0 ]; then
       warn "$F_TOKEN_FILE is readable by other users (mode $(stat -c %a "$F_TOKEN_FILE")); install.sh keeps its copy 0600, delete or chmod 600 this one"
@@ -574,6 +575,7 @@ check_join_token() {
 
 check_leader_reachable() {
   local strict=$1
+  # shellcheck disable=SC2016 # $0/$1 expand in the inner bash, from the arguments after the script
   if ! timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$LEADER_HOST" "$LEADER_PORT" 2>/dev/null; then
     if [ "$strict" = 1 ]; then
       die "cannot reach the leader at ${S[LEADER]} (connection refused or timed out): check the address and port (install.sh printed them on the leader), that cluster-leader runs there, and firewalls; nothing was changed"
@@ -734,17 +736,23 @@ TRIAL_DIR=
 trial_join() {
   tmpdir
   TRIAL_DIR=$TMP/trial-state
-  local log=$TMP/trial.log pid i line reason
+  local log=$TMP/trial.log pid i line rc reason
   say "joining the cluster at ${S[LEADER]} (checks the token before installing)"
   env -u NOTIFY_SOCKET -u INVOCATION_ID ${S[DOTNET_ROOT_DIR]:+DOTNET_ROOT=${S[DOTNET_ROOT_DIR]}} \
     "$STAGE/lib/cluster-agent/cluster-agent" --leader "${S[LEADER]}" --join-token-file "$TOKEN_SOURCE" \
     --state-dir "$TRIAL_DIR" --docker-host "${S[DOCKER_HOST_URI]}" >"$log" 2>&1 </dev/null &
   pid=$!
   reason=
+  # The agent's own answer ('cluster-agent status': exit 0 connected, 1 not yet or failing with
+  # the reason, 3 removed, 4 duplicate), never its log wording.
   for i in $(seq 120); do
-    if grep -q -e 'Joined the cluster as node' -e 'Session with the leader at' "$log"; then reason=ok; break; fi
-    line=$(grep -m1 -e 'Cannot join the cluster:' -e 'Not connecting:' -e 'No session:' -e 'Session not started:' -e 'Identity refused:' -e 'fatal:' "$log" || true)
-    if [ -n "$line" ]; then reason=$line; break; fi
+    rc=0
+    line=$(agent_cmd status --state-dir "$TRIAL_DIR") || rc=$?
+    case "$rc" in
+      0) reason=ok; break ;;
+      1) case "$line" in "not connected: "*) reason=${line#not connected: }; break ;; esac ;;
+      *) reason=${line#not connected: }; break ;;
+    esac
     if ! pid_alive "$pid"; then reason="cluster-agent exited: $(tail -n 3 "$log" | tr '\n' ' ')"; break; fi
     sleep 0.5
   done
@@ -754,11 +762,32 @@ trial_join() {
   wait "$pid" 2>/dev/null || true
   if [ "$reason" != ok ]; then
     [ -n "$reason" ] || reason="no answer within 60 s: $(tail -n 3 "$log" | tr '\n' ' ')"
-    reason=$(printf '%s' "$reason" | sed -E 's/^.*(Cannot join the cluster|Not connecting|No session|Session not started|Identity refused): //; s/; (next try|deleted it).*$//')
     die "this node could not join the cluster at ${S[LEADER]}: $reason; nothing was installed"
   fi
-  [ -s "$TRIAL_DIR/node.id" ] || die "the join succeeded but left no node identity in $TRIAL_DIR; nothing was installed"
-  note "joined as node $(cat "$TRIAL_DIR/node.id")"
+  line=$(agent_cmd join --check --state-dir "$TRIAL_DIR") || die "the join succeeded but left no usable node identity in $TRIAL_DIR ($line); nothing was installed"
+  rm -f "$TRIAL_DIR/status.json"
+  note "$line"
+}
+
+# cluster-agent's one-line answers (join --check, status), from the staged or installed programs.
+agent_cmd() {
+  local bin=$PREFIX/lib/cluster-agent/cluster-agent
+  [ -n "$STAGE" ] && [ -x "$STAGE/lib/cluster-agent/cluster-agent" ] && bin=$STAGE/lib/cluster-agent/cluster-agent
+  env -u NOTIFY_SOCKET ${S[DOTNET_ROOT_DIR]:+DOTNET_ROOT=${S[DOTNET_ROOT_DIR]}} "$bin" "$@" 2>&1
+}
+
+# A joined agent renews its certificate with the certificate itself: the join token is needed
+# only to join. Once this node has joined (and no builder here still needs it), the copy in ETC
+# is deleted, so a stolen disk or a removed node holds no way back into the cluster.
+drop_join_token_if_joined() {
+  has_role agent || return 0
+  has_role leader && return 0
+  has_role builder && return 0
+  [ -f "$ETC/join.token" ] || return 0
+  if agent_cmd join --check --state-dir "$DATA/agent" >/dev/null; then
+    rm -f "$ETC/join.token"
+    note "deleted $ETC/join.token: this node has joined and renews its certificate with it, not with the token"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -982,7 +1011,7 @@ service_log_since() {
   if [ "${S[INIT]}" = systemd ]; then journalctl -u "$1" --since "@$START_EPOCH" --no-pager -o cat 2>/dev/null || true
   else
     local f=$DATA/log/$1.log
-    [ -f "$f" ] && tail -c +"$(( ${LOG_OFFSET[$1]:-0} + 1 ))" "$f" 2>/dev/null || true
+    if [ -f "$f" ]; then tail -c +"$(( ${LOG_OFFSET[$1]:-0} + 1 ))" "$f" 2>/dev/null || true; fi
   fi
 }
 
@@ -1050,7 +1079,7 @@ self_check() {
             /"id":/ { v=$0; sub(/^[^:]*: *"/, "", v); sub(/".*$/, "", v); cur=v }
             /"status":/ { v=$0; sub(/^[^:]*: *"/, "", v); sub(/".*$/, "", v); if (cur == id) print v }' | head -n 1)
           [ "$state" = ready ] && break
-        elif service_log_since cluster-agent | grep -q 'Session with the leader at .* established'; then
+        elif agent_cmd status --state-dir "$DATA/agent" >/dev/null; then
           state=ready; break
         fi
       fi
@@ -1060,6 +1089,7 @@ self_check() {
       sleep 1
     done
     note "this node's agent is ready (node $node_id)"
+    drop_join_token_if_joined
   fi
   if has_role builder; then
     until service_log_since cluster-builder | grep -q 'Docker engine .*swarm node\|Docker engine .*version'; do
@@ -1096,7 +1126,8 @@ next_steps() {
     echo "  to /etc/cluster/join.token on each node that may still need to join or renew."
   else
     echo "  On the leader:  clusterctl node list   shows this node."
-    echo "  The join token is kept in $ETC/join.token (0600); delete the copy you passed in, if any."
+    if [ -f "$ETC/join.token" ]; then echo "  The join token is kept in $ETC/join.token (0600); delete the copy you passed in, if any."
+    else echo "  This node has joined; install.sh deleted its copy of the join token. Delete the copy you passed in, if any."; fi
   fi
   echo "  Upgrade: re-run this command.   Remove: $ME uninstall [--purge]."
 }
@@ -1168,6 +1199,8 @@ cmd_install() {
     chown -R "${S[SERVICE_USER]}:$(id -gn "${S[SERVICE_USER]}")" "$DATA/agent"
   fi
   install_token
+  # The self-check waits for the agent's own "connected"; one from before this run must not count.
+  rm -f "$DATA/agent/status.json"
   S[INSTALLED_AT]=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   S[MANAGED_DOCKERD]=${S[MANAGED_DOCKERD]:-0}
   save_settings
@@ -1251,7 +1284,7 @@ cmd_uninstall() {
     fi
     if [ "$created" = 1 ] && [ -n "$user" ] && [ "$user" != root ] && getent passwd "$user" >/dev/null; then
       userdel "$user" 2>/dev/null || warn "userdel $user failed"
-      getent group "$user" >/dev/null && groupdel "$user" 2>/dev/null || true
+      if getent group "$user" >/dev/null; then groupdel "$user" 2>/dev/null || true; fi
       note "removed the system user $user"
     fi
   else

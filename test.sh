@@ -22,6 +22,16 @@ results=$(mktemp -d /tmp/cluster-test-results.XXXXXX)
 log "installing lab packages"
 bash "$lab" install
 
+log "shellcheck on every shell script"
+command -v shellcheck >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null ||
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; } ||
+  die "cannot install shellcheck (apt-get install shellcheck)"
+# Every tracked *.sh (install.sh, deploy/, tests/lab/lab.sh, bench/, tests/), at shellcheck's
+# default severity: a finding fails the run like a failing test.
+mapfile -t scripts < <(git ls-files '*.sh' 2>/dev/null || find . -name '*.sh' -not -path './.git/*' -not -path '*/bin/*' -not -path '*/obj/*')
+shellcheck_ok=0
+if shellcheck "${scripts[@]}"; then shellcheck_ok=1; fi
+
 log "restoring and building ($configuration)"
 dotnet restore Cluster.sln --nologo -v quiet
 dotnet build Cluster.sln -c "$configuration" --no-restore --nologo -v quiet -clp:ErrorsOnly
@@ -59,6 +69,7 @@ read -r passed failed skipped < <(cat "$results"/*.trx 2>/dev/null | grep -o '<C
 # The lab's own checks count as tests too.
 if [ "$selftest_ok" = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED lab selftest (see $selftest_log)"; fi
 if [ "$clean_ok" = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED lab left something behind after down"; fi
+if [ "$shellcheck_ok" = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED shellcheck (findings above)"; fi
 if [ "$test_exit" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; echo "FAILED dotnet test exited $test_exit"; fi
 
 echo "summary: $passed passed, $failed failed, $skipped skipped"

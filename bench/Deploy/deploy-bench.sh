@@ -384,7 +384,7 @@ main() {
   local b; for b in "$LEADER_BIN" "$AGENT_BIN" "$CTL_BIN"; do
     [[ -x "$b" ]] || die "$b is missing: cd $ROOT && dotnet build -c Release Cluster.sln"
   done
-  command -v jq >/dev/null && command -v tc >/dev/null && [[ -x /bin/busybox && -x "$DOCKER" ]] ||
+  { command -v jq >/dev/null && command -v tc >/dev/null && [[ -x /bin/busybox && -x "$DOCKER" ]]; } ||
     die "needs jq, tc (iproute2), /bin/busybox (busybox-static) and $DOCKER: bash tests/lab/lab.sh install; apt-get install -y jq"
   check_disk
   WORK=$(mktemp -d /tmp/deploy-bench-XXXXXX)

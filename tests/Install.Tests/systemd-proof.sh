@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016 # the checks are single-quoted inner scripts that read their arguments ($0, $1)
 # systemd-proof.sh: proves install.sh's units under a REAL systemd as PID 1. It takes about 20 s,
 # plus about a minute for the first debootstrap (the rootfs is cached).
 #
@@ -114,6 +115,7 @@ status=$(cin cat "/proc/$P/status")
 check "leader: NoNewPrivs=1" grep -qP '^NoNewPrivs:\t1$' <<<"$status"
 check "leader: no effective capabilities" grep -qP '^CapEff:\t0+$' <<<"$status"
 check "leader: runs as user cluster" test "$(awk '/^Uid:/ {print $2}' <<<"$status")" = "$(cin id -u cluster)"
+# shellcheck disable=SC2317 # called through check
 inside() { cin nsenter -t "$P" -m -- setpriv --reuid=cluster --regid=cluster --clear-groups sh -c "$1" >/dev/null 2>&1; }
 check "leader: /etc and /opt are read-only (ProtectSystem=strict)" bash -c '! nsenter -t "$0" -a -- nsenter -t "$1" -m -- setpriv --reuid=cluster --regid=cluster --clear-groups sh -c "touch /etc/x || touch /opt/cluster/x" 2>/dev/null' "$C" "$P"
 check "leader: its data dir is writable (ReadWritePaths)" inside 'touch /var/lib/cluster/leader/.w && rm /var/lib/cluster/leader/.w'

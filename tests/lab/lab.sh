@@ -1105,7 +1105,7 @@ main() {
     [[ $nodes =~ ^[0-9]+$ ]] || die "--nodes wants a number"
     ;;
   restart-engine)
-    (($# == 1)) && [[ $1 =~ ^[0-9]+$ ]] || usage
+    { (($# == 1)) && [[ $1 =~ ^[0-9]+$ ]]; } || usage
     node=$1
     ;;
   *) (($# == 0)) || usage ;;
