@@ -1253,8 +1253,12 @@ cmd_uninstall() {
   fi
   if [ -d "$DATA/run" ]; then
     for svc in cluster-builder cluster-agent cluster-leader; do stop_fallback "$svc"; done
-    if [ "${S[MANAGED_DOCKERD]}" = 1 ]; then note "stopping the dockerd that install.sh started"; stop_fallback dockerd; fi
   fi
+  # The Docker engine install.sh started under its own supervisor (no systemd) is stopped, not
+  # orphaned: it stops through its supervisor, and whatever of it is left (the supervisor with a
+  # lost pid file, dockerd, the containerd it spawned) is found by command line and stopped, then
+  # the engine is checked to be gone. An engine install.sh did not start is left alone.
+  if [ "${S[MANAGED_DOCKERD]}" = 1 ] || supervisor_pid dockerd >/dev/null 2>&1; then stop_managed_dockerd; fi
   sweep_processes
 
   if [ -f "$BINDIR/clusterctl" ] && grep -qF "$MARKER" "$BINDIR/clusterctl"; then rm -f "$BINDIR/clusterctl"; found=1; fi
@@ -1293,9 +1297,45 @@ cmd_uninstall() {
   [ "$found" = 1 ] || note "nothing was installed here"
   say "uninstalled"
   if [ "$PURGE" = 1 ]; then
-    echo "Docker Engine, its swarm and the Debian packages were left as they are."
+    if [ "${S[MANAGED_DOCKERD]}" = 1 ]; then
+      echo "The Docker engine install.sh had started was stopped; its data, its swarm and the Debian packages were left as they are ('systemctl start docker' or 'dockerd' starts it again)."
+    else
+      echo "Docker Engine, its swarm and the Debian packages were left as they are."
+    fi
   else
     [ -d "$DATA" ] && echo "Kept $DATA (the leader's database, keys, CA and tokens; the node identity): '$ME uninstall --purge' deletes it."
+  fi
+}
+
+stop_managed_dockerd() {
+  local pids pid i
+  note "stopping the Docker engine install.sh started under its supervisor (PID 1 is not systemd)"
+  [ -d "$DATA/run" ] && stop_fallback dockerd
+  for i in 1 2; do
+    pids=()
+    for pid in /proc/[0-9]*; do
+      pid=${pid#/proc/}
+      case "$(cmdline_of "$pid")" in
+        *"supervise.sh dockerd $DATA/run "*|*"dockerd --host $DEFAULT_DOCKER_HOST"*|*"containerd --config /var/run/docker/containerd/containerd.toml"*) pids+=("$pid") ;;
+      esac
+    done
+    [ ${#pids[@]} -gt 0 ] || break
+    if [ "$i" = 1 ]; then
+      kill -TERM "${pids[@]}" 2>/dev/null || true
+      for _ in $(seq 120); do
+        local left=0; for pid in "${pids[@]}"; do pid_alive "$pid" && left=1; done
+        [ "$left" = 0 ] && break; sleep 0.25
+      done
+    else
+      warn "the Docker engine did not stop within 30 s; killing pid(s) ${pids[*]}"
+      kill -KILL "${pids[@]}" 2>/dev/null || true
+    fi
+  done
+  rm -f "$DATA/run/dockerd.pid" "$DATA/run/dockerd.supervisor.pid" "$DATA/run/dockerd.failed"
+  if DOCKER_CONFIG=/nonexistent timeout 5 docker -H "$DEFAULT_DOCKER_HOST" version >/dev/null 2>&1; then
+    warn "a Docker engine still answers at $DEFAULT_DOCKER_HOST; it is not the one install.sh started, so it was left running"
+  else
+    note "stopped the Docker engine install.sh had started (nothing of it is left running)"
   fi
 }
 
