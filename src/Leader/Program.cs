@@ -37,6 +37,12 @@ var convergeDeadline = new Option<double>("--converge-deadline")
     Description = "Seconds swarm has to run every task on the new digest before the leader rolls back (default 180)",
     DefaultValueFactory = _ => 180,
 };
+var helperTimeout = new Option<double>("--credential-helper-timeout")
+{
+    Description = "Seconds a docker-credential-* helper may take before it is killed and the run fails (default 30)",
+    DefaultValueFactory = _ => 30,
+    Validators = { r => { if (r.GetValueOrDefault<double>() is < 1 or > 600) { r.AddError("--credential-helper-timeout must be between 1 and 600 seconds"); } } },
+};
 var autoSyncInterval = new Option<string>("--auto-sync-interval")
 {
     Description = "How often Auto-Sync checks each watched image tag, for apps without their own --sync-interval (e.g. 60s, 5m; minimum 5s; default 60s)",
@@ -49,7 +55,7 @@ var webhookListen = new Option<string?>("--webhook-listen")
 };
 var root = new RootCommand("cluster-leader: stores registry credentials, nodes, apps and deployments, serves the admin API, and orchestrates deployments through the local swarm manager.")
 {
-    dataDir, listen, advertise, dockerHost, heartbeat, prePullDeadline, convergeDeadline, autoSyncInterval, webhookListen,
+    dataDir, listen, advertise, dockerHost, heartbeat, prePullDeadline, convergeDeadline, autoSyncInterval, webhookListen, helperTimeout,
 };
 webhookListen.Validators.Add(result =>
 {
@@ -92,7 +98,9 @@ root.SetAction((parse, cancellationToken) =>
             PrePullDeadline = TimeSpan.FromSeconds(parse.GetValue(prePullDeadline)),
             ConvergeDeadline = TimeSpan.FromSeconds(parse.GetValue(convergeDeadline)),
         },
+        CredentialHelpers = new() { Timeout = TimeSpan.FromSeconds(parse.GetValue(helperTimeout)) },
     };
+    options.CredentialHelpers.Validate();
     return LeaderHost.RunAsync(options, cancellationToken);
 });
 var rotateDataDir = new Option<DirectoryInfo>("--data-dir") { Description = "The leader's data directory", Required = true };

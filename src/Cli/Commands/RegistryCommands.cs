@@ -34,34 +34,103 @@ internal static class RegistryCommands
         var noVerify = new Option<bool>("--no-verify") { Description = "Store without checking against the registry (recorded as unverified)" };
         var insecure = new Option<bool>("--insecure") { Description = "Allow plain HTTP or an untrusted certificate for this registry" };
         var pushOnly = new Option<bool>("--push-only") { Description = "Only build servers use it, to push; node agents never receive it" };
-        var command = new Command("add", "Verify and store a registry credential, or declare a registry without one") { name, provider, url, username, passwordStdin, noVerify, insecure, pushOnly };
+        var (helper, helperEnvStdin, refreshEvery) = HelperOptions();
+        var command = new Command("add", "Verify and store a registry credential, or declare a registry without one") { name, provider, url, username, passwordStdin, noVerify, insecure, pushOnly, helper, helperEnvStdin, refreshEvery };
         command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
         {
-            // Neither --username nor --password-stdin: an entry without credentials, which
-            // declares the registry (scope, --insecure) for anonymous pulls.
-            var anonymous = parse.GetValue(username) is null && !parse.GetValue(passwordStdin);
-            var password = anonymous ? "" : ReadPassword(parse.GetValue(passwordStdin), stdin, required: true)!;
-            var client = new Registries.RegistriesClient(leader.Channel);
-            var added = await client.AddRegistryAsync(new AddRegistryRequest
+            var request = new AddRegistryRequest
             {
                 Name = parse.GetValue(name)!,
                 Provider = parse.GetValue(provider)!,
                 Url = parse.GetValue(url)!,
                 Username = parse.GetValue(username) ?? "",
-                Password = password,
                 NoVerify = parse.GetValue(noVerify),
                 Insecure = parse.GetValue(insecure),
                 PushOnly = parse.GetValue(pushOnly),
-                Anonymous = anonymous,
-            }, leader.Call(VerifyDeadline));
+            };
+            var anonymous = false;
+            if (!AddHelperSettings(parse, request, helper, helperEnvStdin, refreshEvery, passwordStdin, stdin))
+            {
+                // Neither --username nor --password-stdin (nor --helper): an entry without
+                // credentials, which declares the registry (scope, --insecure) for anonymous pulls.
+                anonymous = parse.GetValue(username) is null && !parse.GetValue(passwordStdin);
+                request.Anonymous = anonymous;
+                request.Password = anonymous ? "" : ReadPassword(parse.GetValue(passwordStdin), stdin, required: true)!;
+            }
+
+            var client = new Registries.RegistriesClient(leader.Channel);
+            var added = await client.AddRegistryAsync(request, leader.Call(VerifyDeadline));
             var what = anonymous ? ", no credentials: anonymous pulls" : "";
             await stdout.WriteLineAsync(added.Verified
                 ? $"registry {added.Name} added ({added.Url}{what}, verified), revision {added.Revision}"
                 : $"registry {added.Name} added ({added.Url}{what}, NOT verified: --no-verify), revision {added.Revision}");
+            if (added.Helper.Length > 0)
+            {
+                await stdout.WriteLineAsync($"token from docker-credential-{added.Helper}: expires {Time(added.ExpiresAt)}, next refresh {Time(added.NextRefresh)}");
+            }
+
+            if (added.Notice.Length > 0)
+            {
+                await stdout.WriteLineAsync($"note: {added.Notice}");
+            }
+
             return 0;
         }));
         return command;
     }
+
+    // --helper, --helper-env-stdin, --refresh-every (issue #12; INTERFACE.md).
+    private static (Option<string?> Helper, Option<bool> EnvStdin, Option<string?> RefreshEvery) HelperOptions() =>
+        (new Option<string?>("--helper") { Description = "Get the secret from docker-credential-HELPER on the leader (e.g. ecr-login), refreshed before it expires" },
+         new Option<bool>("--helper-env-stdin") { Description = "Read the helper's environment (KEY=VALUE lines, e.g. AWS_ACCESS_KEY_ID=...) from stdin; stored sealed" },
+         new Option<string?>("--refresh-every") { Description = "Run the helper this often (e.g. 6h, 30s; minimum 2s) instead of at half the token's life" });
+
+    // Fills the helper fields of an add request; false when no --helper was given (a static
+    // credential). The helper's environment, like a password, comes only from stdin.
+    private static bool AddHelperSettings(ParseResult parse, AddRegistryRequest request, Option<string?> helper, Option<bool> envStdin, Option<string?> refreshEvery, Option<bool> passwordStdin, TextReader stdin)
+    {
+        if (parse.GetValue(helper) is not { Length: > 0 } name)
+        {
+            if (parse.GetValue(envStdin) || parse.GetValue(refreshEvery) is not null)
+            {
+                throw new CliException("--helper-env-stdin and --refresh-every need --helper (e.g. --helper ecr-login)");
+            }
+
+            return false;
+        }
+
+        if (parse.GetValue(passwordStdin))
+        {
+            throw new CliException($"--helper {name} gets the secret from docker-credential-{name}: leave out --password-stdin (the helper's own settings go in --helper-env-stdin)");
+        }
+
+        request.Helper = name;
+        if (parse.GetValue(envStdin))
+        {
+            request.HelperEnv = stdin.ReadToEnd();
+        }
+
+        if (parse.GetValue(refreshEvery) is { } every)
+        {
+            request.RefreshEverySeconds = RefreshSeconds(every);
+        }
+
+        return true;
+    }
+
+    private static uint RefreshSeconds(string text)
+    {
+        var every = DurationText.Parse(text, "--refresh-every");
+        if (every < TimeSpan.FromSeconds(2) || every > TimeSpan.FromDays(30))
+        {
+            throw new CliException($"--refresh-every '{text}' must be between 2s and 30d");
+        }
+
+        return (uint)Math.Ceiling(every.TotalSeconds);
+    }
+
+    private static string Time(Google.Protobuf.WellKnownTypes.Timestamp? at) =>
+        at is null ? "-" : at.ToDateTimeOffset().ToString("u", System.Globalization.CultureInfo.InvariantCulture);
 
     private static Command List(TextWriter stdout, TextWriter stderr)
     {
@@ -105,6 +174,18 @@ internal static class RegistryCommands
             await stdout.WriteLineAsync($"username:   {(view.Username.Length == 0 ? "(none: anonymous pulls)" : view.Username)}");
             await stdout.WriteLineAsync($"verified:   {view.VerifiedAt?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "no"}");
             await stdout.WriteLineAsync($"revision:   {view.Revision}");
+            if (view.Helper is not null)
+            {
+                await stdout.WriteLineAsync($"helper:     docker-credential-{view.Helper}{(registry.HelperEnv ? " (with a sealed environment)" : "")}");
+                await stdout.WriteLineAsync($"expires:    {Time(registry.ExpiresAt)}");
+                await stdout.WriteLineAsync($"next refresh: {Time(registry.NextRefresh)}{(registry.RefreshEverySeconds > 0 ? $" (every {registry.RefreshEverySeconds} s)" : " (at half the token's life)")}");
+                await stdout.WriteLineAsync($"last refresh: {Time(registry.LastRefreshAt)}");
+                if (view.LastRefreshError is not null)
+                {
+                    await stdout.WriteLineAsync($"last refresh error: {view.LastRefreshError}");
+                }
+            }
+
             await stdout.WriteLineAsync("nodes:");
             if (view.Nodes.Count == 0)
             {
@@ -127,10 +208,26 @@ internal static class RegistryCommands
         var username = new Option<string?>("--username") { Description = "New username" };
         var passwordStdin = PasswordStdin();
         var noVerify = new Option<bool>("--no-verify") { Description = "Store without checking against the registry" };
-        var command = new Command("update", "Rotate a credential's username and/or password; verified before it replaces the old one") { name, username, passwordStdin, noVerify };
+        var (_, helperEnvStdin, refreshEvery) = HelperOptions();
+        var command = new Command("update", "Rotate a credential's username and/or password; verified before it replaces the old one") { name, username, passwordStdin, noVerify, helperEnvStdin, refreshEvery };
         command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
         {
             var request = new UpdateRegistryRequest { Name = parse.GetValue(name)!, NoVerify = parse.GetValue(noVerify) };
+            if (parse.GetValue(helperEnvStdin))
+            {
+                if (parse.GetValue(passwordStdin))
+                {
+                    throw new CliException("stdin holds either the password (--password-stdin) or the helper's environment (--helper-env-stdin), not both");
+                }
+
+                request.HelperEnv = stdin.ReadToEnd();
+            }
+
+            if (parse.GetValue(refreshEvery) is { } every)
+            {
+                request.RefreshEverySeconds = RefreshSeconds(every);
+            }
+
             if (parse.GetValue(username) is { } u)
             {
                 request.Username = u;

@@ -1,5 +1,8 @@
 using Cluster.Leader.Agents;
+using Cluster.Core.Images;
 using Cluster.Leader.Credentials;
+using Cluster.Leader.Credentials.Helpers;
+using Cluster.Leader.Operations;
 using Cluster.Protos.Admin.V1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -7,16 +10,32 @@ using Grpc.Core;
 namespace Cluster.Leader.Api;
 
 // cluster.admin.v1.Registries over CredentialService. Translation only; the rules live there.
-public sealed class RegistriesApi(CredentialService credentials, NodeService nodes, SessionRegistry sessions) : Registries.RegistriesBase
+public sealed class RegistriesApi(CredentialService credentials, HelperCredentials helpers, NodeService nodes, SessionRegistry sessions) : Registries.RegistriesBase
 {
     public override async Task<Registry> AddRegistry(AddRegistryRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
+        if (request.Helper.Length > 0)
+        {
+            return await AddHelperRegistryAsync(request, context);
+        }
+
+        if (request.HelperEnv.Length > 0 || request.RefreshEverySeconds != 0)
+        {
+            throw new OperationException(OperationError.InvalidArgument, "--helper-env-stdin and --refresh-every need --helper: they configure a credential helper");
+        }
+
         var added = await credentials.AddAsync(
             new NewCredential(request.Name, request.Provider, request.Url, request.Username, request.Password, request.NoVerify, request.Insecure, request.PushOnly, request.Anonymous),
             AdminAuthInterceptor.ActorOf(context), context.CancellationToken);
-        return ToProto(added);
+        var registry = ToProto(added);
+        if (RegistryProviders.TryParseCliName(added.Provider, out var provider) && ProviderAdvice.For(provider, added.Username, helper: null) is { } notice)
+        {
+            registry.Notice = notice;
+        }
+
+        return registry;
     }
 
     public override Task<ListRegistriesResponse> ListRegistries(ListRegistriesRequest request, ServerCallContext context)
@@ -50,6 +69,21 @@ public sealed class RegistriesApi(CredentialService credentials, NodeService nod
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
+        if (request.HasHelperEnv || request.HasRefreshEverySeconds)
+        {
+            if (request.HasUsername || request.HasPassword)
+            {
+                throw new OperationException(OperationError.InvalidArgument, "give either the helper's settings (--helper-env-stdin, --refresh-every) or a static --username/--password-stdin, not both");
+            }
+
+            return ToProto(await helpers.UpdateAsync(
+                request.Name,
+                request.HasHelperEnv ? request.HelperEnv : null,
+                request.HasRefreshEverySeconds ? TimeSpan.FromSeconds(request.RefreshEverySeconds) : null,
+                AdminAuthInterceptor.ActorOf(context),
+                context.CancellationToken));
+        }
+
         var updated = await credentials.UpdateAsync(
             request.Name,
             request.HasUsername ? request.Username : null,
@@ -64,9 +98,21 @@ public sealed class RegistriesApi(CredentialService credentials, NodeService nod
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
+        // A helper credential is verified with a token fresh from its helper (a new revision when
+        // it changed); if the helper fails, the stored token is still checked and both reported.
+        string? helperError = null;
+        if (credentials.Get(request.Name).Helper is not null)
+        {
+            var (run, _) = await helpers.RefreshAsync(credentials.Get(request.Name).Id, AdminAuthInterceptor.ActorOf(context), context.CancellationToken);
+            helperError = run.Error;
+        }
+
         var (credential, check) = await credentials.VerifyAsync(request.Name, AdminAuthInterceptor.ActorOf(context), context.CancellationToken);
         sessions.RequestChecks(credential.Id);
-        return new VerifyRegistryResponse { Registry = ToProto(credential), Ok = check.Ok, Error = check.Ok ? "" : check.Message };
+        var error = helperError is null
+            ? (check.Ok ? "" : check.Message)
+            : $"{helperError}; the stored token {(check.Ok ? "still works" : "fails too: " + check.Message)}";
+        return new VerifyRegistryResponse { Registry = ToProto(credential), Ok = check.Ok && helperError is null, Error = error };
     }
 
     public override async Task<RemoveRegistryResponse> RemoveRegistry(RemoveRegistryRequest request, ServerCallContext context)
@@ -95,6 +141,48 @@ public sealed class RegistriesApi(CredentialService credentials, NodeService nod
             registry.VerifiedAt = Timestamp.FromDateTime(at);
         }
 
+        if (c.Helper is { } helper)
+        {
+            AddHelperState(registry, helper);
+        }
+
         return registry;
+    }
+
+    private async Task<Registry> AddHelperRegistryAsync(AddRegistryRequest request, ServerCallContext context)
+    {
+        if (request.Password.Length > 0 || request.Username.Length > 0)
+        {
+            throw new OperationException(OperationError.InvalidArgument,
+                $"--helper {request.Helper} supplies the username and secret itself: leave out --username and --password-stdin (the helper's own settings go in --helper-env-stdin)");
+        }
+
+        var added = await helpers.AddAsync(
+            new NewHelperCredential(request.Name, request.Provider, request.Url, request.Helper, request.HelperEnv,
+                TimeSpan.FromSeconds(request.RefreshEverySeconds), request.NoVerify, request.Insecure, request.PushOnly),
+            AdminAuthInterceptor.ActorOf(context), context.CancellationToken);
+        return ToProto(added);
+    }
+
+    private static void AddHelperState(Registry registry, HelperState helper)
+    {
+        registry.Helper = helper.Helper;
+        registry.HelperEnv = helper.HasEnvironment;
+        registry.RefreshEverySeconds = (uint)helper.RefreshEverySeconds;
+        registry.LastRefreshError = helper.LastRefreshError ?? "";
+        if (helper.ExpiresAt is { } expires)
+        {
+            registry.ExpiresAt = Timestamp.FromDateTime(expires);
+        }
+
+        if (helper.NextRefreshAt is { } next)
+        {
+            registry.NextRefresh = Timestamp.FromDateTime(next);
+        }
+
+        if (helper.LastRefreshAt is { } last)
+        {
+            registry.LastRefreshAt = Timestamp.FromDateTime(last);
+        }
     }
 }

@@ -152,6 +152,7 @@ public sealed partial class CredentialService(
         try
         {
             var current = Find(name);
+            RefuseStaticUpdateOfHelper(current);
             var provider = ValidProvider(current.Provider);
             if (IsAnonymous(current) && (username is null || secret is null))
             {
@@ -342,7 +343,7 @@ public sealed partial class CredentialService(
         new(OperationError.NotFound, $"no registry named '{name}'; `clusterctl registry list` shows the stored ones");
 
     private static CredentialView View(CredentialRecord r) =>
-        new(r.Id, r.Name, r.Provider, r.Url, r.Username, r.Insecure, r.PushOnly, r.Revision, r.VerifiedAt is { } v ? DateTime.SpecifyKind(v, DateTimeKind.Utc) : null);
+        new(r.Id, r.Name, r.Provider, r.Url, r.Username, r.Insecure, r.PushOnly, r.Revision, r.VerifiedAt is { } v ? DateTime.SpecifyKind(v, DateTimeKind.Utc) : null, Helpers.HelperState.Of(r));
 
     private void AuditChange(LeaderDatabase d, string actor, string action, string target, long revision, string details) =>
         d.Audit.Insert(new AuditRecord { At = time.GetUtcNow().UtcDateTime, Actor = actor, Action = action, Target = target, Revision = revision, Details = details });

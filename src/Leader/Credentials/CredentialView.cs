@@ -1,6 +1,7 @@
 namespace Cluster.Leader.Credentials;
 
-// A credential as the admin API shows it: everything but the secret.
+// A credential as the admin API shows it: everything but the secret. Helper is set for
+// credentials refreshed by a credential helper (Credentials/Helpers).
 public sealed record CredentialView(
     string Id,
     string Name,
@@ -10,4 +11,5 @@ public sealed record CredentialView(
     bool Insecure,
     bool PushOnly,
     long Revision,
-    DateTime? VerifiedAt);
+    DateTime? VerifiedAt,
+    Helpers.HelperState? Helper = null);

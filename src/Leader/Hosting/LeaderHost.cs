@@ -9,6 +9,7 @@ using Cluster.Leader.AutoSync;
 using Cluster.Leader.Deployments;
 using Cluster.Leader.ClusterConfig;
 using Cluster.Leader.Credentials;
+using Cluster.Leader.Credentials.Helpers;
 using Cluster.Leader.Security;
 using Cluster.Leader.Webhooks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -45,6 +46,10 @@ internal static partial class LeaderHost
         builder.Services.AddSingleton(sp => new RegistryClient(time: sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ClusterSettings>();
         builder.Services.AddSingleton<CredentialService>();
+        builder.Services.AddSingleton(options.CredentialHelpers);
+        builder.Services.AddSingleton<CredentialHelperRunner>();
+        builder.Services.AddSingleton<HelperCredentials>();
+        builder.Services.AddHostedService<HelperRefresher>();
         builder.Services.AddSingleton<ClusterService>();
         builder.Services.AddSingleton<NodeStore>();
         builder.Services.AddSingleton<NodeAuthenticator>();

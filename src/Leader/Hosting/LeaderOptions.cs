@@ -24,6 +24,9 @@ public sealed record LeaderOptions
     // Plain-HTTP listener for webhook deliveries (null: none). Never carries gRPC.
     public IPEndPoint? WebhookListen { get; init; }
 
+    // How docker-credential-* helpers are run (issue #12).
+    public Cluster.Leader.Credentials.Helpers.HelperOptions CredentialHelpers { get; init; } = new();
+
     public static bool TryParseListen(string? value, out IPEndPoint? endpoint)
     {
         endpoint = null;

@@ -19,6 +19,11 @@ public static class KeyRotation
             {
                 var plain = secrets.Open(record.SealedSecret, record.Id);
                 record.SealedSecret = secrets.Seal(plain, record.Id);
+                if (record.SealedHelperEnv is { } sealedEnv)
+                {
+                    record.SealedHelperEnv = secrets.Seal(secrets.Open(sealedEnv, CredentialRecord.HelperEnvBinding(record.Id)), CredentialRecord.HelperEnvBinding(record.Id));
+                }
+
                 d.Credentials.Update(record);
                 n++;
             }

@@ -30,4 +30,29 @@ public sealed class CredentialRecord
     public DateTime CreatedAt { get; set; }
 
     public DateTime UpdatedAt { get; set; }
+
+    // Kind "helper" (issue #12): the secret above is the newest token printed by
+    // docker-credential-<Helper>; null for a static credential. Everything below is null/0 then.
+    public string? Helper { get; set; }
+
+    // SecretBox ciphertext of the helper's environment (KEY=VALUE lines), bound to
+    // HelperEnvBinding(Id), not to Id, so it can never be opened as, or swapped with, the secret.
+    public string? SealedHelperEnv { get; set; }
+
+    public static string HelperEnvBinding(string id) => id + "/helper-env";
+
+    // --refresh-every in seconds; 0 = at half the token's life.
+    public int RefreshEverySeconds { get; set; }
+
+    public DateTime? ExpiresAt { get; set; }
+
+    public DateTime? NextRefreshAt { get; set; }
+
+    public DateTime? LastRefreshAt { get; set; }
+
+    // The last failed helper run, redacted; null once a run succeeds.
+    public string? LastRefreshError { get; set; }
+
+    // Failed runs in a row, for the retry backoff.
+    public int RefreshFailures { get; set; }
 }
