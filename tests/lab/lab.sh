@@ -38,7 +38,7 @@ FORWARD_RULE_MODE=${CLAB_FORWARD_RULE:-auto} # auto | always | never
 # plugin dir, containerd's shim sockets and opt dir). down removes those the lab created, once
 # empty of anything else.
 HOST_DIRS=(/run/netns /run/docker /run/containerd /opt/containerd)
-PKGS=(docker.io docker-registry apache2-utils busybox-static iproute2 iptables curl openssl)
+PKGS=(docker.io docker-registry apache2-utils busybox-static iproute2 iptables curl openssl amazon-ecr-credential-helper)
 
 # The lab only talks to loopback and 10.77.0.0/24: never through a proxy.
 unset http_proxy https_proxy ftp_proxy all_proxy no_proxy HTTP_PROXY HTTPS_PROXY FTP_PROXY \
