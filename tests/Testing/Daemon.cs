@@ -51,7 +51,13 @@ public sealed class Daemon : IAsyncDisposable
     public static Daemon StartInNetns(string netns, string project, string binary, params string[] args) =>
         StartCommand("nsenter", [$"--net=/var/run/netns/{netns}", "--", PathOf(project, binary), .. args]);
 
-    public static Daemon StartCommand(string file, params string[] args)
+    // With extra environment variables (e.g. a PATH holding test credential helpers).
+    public static Daemon StartWithEnvironment(string project, string binary, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        StartCommand(PathOf(project, binary), environment, args);
+
+    public static Daemon StartCommand(string file, params string[] args) => StartCommand(file, null, args);
+
+    private static Daemon StartCommand(string file, IReadOnlyDictionary<string, string>? environment, string[] args)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -66,6 +72,11 @@ public sealed class Daemon : IAsyncDisposable
 
         info.Environment.Remove("NOTIFY_SOCKET");
         info.Environment.Remove("INVOCATION_ID");
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
         return new Daemon(Process.Start(info)!);
     }
 

@@ -31,10 +31,14 @@ public sealed class AgentCluster : IAsyncDisposable
 
     public string AllAgentLogs => string.Join("\n", _finishedAgentLogs.Concat(_agents.Values.Select(a => a.Output)));
 
-    public static async Task<AgentCluster> StartAsync(LabEnvironment env, params string[] leaderArgs)
+    public static Task<AgentCluster> StartAsync(LabEnvironment env, params string[] leaderArgs) =>
+        StartAsync(env, new Dictionary<string, string>(), leaderArgs);
+
+    // leaderEnvironment: extra environment for the leader process (e.g. PATH with test helpers).
+    public static async Task<AgentCluster> StartAsync(LabEnvironment env, IReadOnlyDictionary<string, string> leaderEnvironment, params string[] leaderArgs)
     {
         ArgumentNullException.ThrowIfNull(env);
-        var leader = await LeaderProcess.StartAsync(env.ManagerSocket, env.HostIp, ["--heartbeat-period", "1", .. leaderArgs]);
+        var leader = await LeaderProcess.StartAsync(env.ManagerSocket, env.HostIp, leaderEnvironment, ["--heartbeat-period", "1", .. leaderArgs]);
         var cluster = new AgentCluster(env, leader, Directory.CreateTempSubdirectory("cluster-agents-test-").FullName);
         for (var node = 1; node <= env.Nodes; node++)
         {

@@ -17,6 +17,7 @@ public sealed class LeaderProcess : IAsyncDisposable
 
     private LeaderProcess(string dataDir, string ip, int port, Uri dockerHost, string[] extraArgs)
     {
+        Environment = new Dictionary<string, string>();
         Ip = ip;
         _extraArgs = extraArgs;
         DataDir = dataDir;
@@ -25,6 +26,10 @@ public sealed class LeaderProcess : IAsyncDisposable
     }
 
     public string DataDir { get; }
+
+    // Extra environment for the leader process, kept across restarts (e.g. a PATH with test
+    // credential helpers).
+    public IReadOnlyDictionary<string, string> Environment { get; private init; }
 
     public int Port { get; }
 
@@ -53,17 +58,20 @@ public sealed class LeaderProcess : IAsyncDisposable
     }
 
     // ip: where it listens; the lab bridge address (10.77.0.254) makes it reachable from nodes.
-    public static async Task<LeaderProcess> StartAsync(Uri dockerHost, string ip = "127.0.0.1", params string[] extraArgs)
+    public static Task<LeaderProcess> StartAsync(Uri dockerHost, string ip = "127.0.0.1", params string[] extraArgs) =>
+        StartAsync(dockerHost, ip, new Dictionary<string, string>(), extraArgs);
+
+    public static async Task<LeaderProcess> StartAsync(Uri dockerHost, string ip, IReadOnlyDictionary<string, string> environment, params string[] extraArgs)
     {
         var dir = Directory.CreateTempSubdirectory("cluster-leader-test-").FullName;
-        var leader = new LeaderProcess(Path.Combine(dir, "data"), ip, FreePort(ip), dockerHost, extraArgs);
+        var leader = new LeaderProcess(Path.Combine(dir, "data"), ip, FreePort(ip), dockerHost, extraArgs) { Environment = environment };
         await leader.StartAsync();
         return leader;
     }
 
     public async Task StartAsync()
     {
-        _daemon = Daemon.Start("Leader", "cluster-leader", ["--data-dir", DataDir, "--listen", Address, "--docker-host", DockerHost.ToString(), .. _extraArgs]);
+        _daemon = Daemon.StartWithEnvironment("Leader", "cluster-leader", Environment, ["--data-dir", DataDir, "--listen", Address, "--docker-host", DockerHost.ToString(), .. _extraArgs]);
         if (!await _daemon.WaitForOutputAsync("listening on " + Address, TimeSpan.FromSeconds(60)))
         {
             throw new InvalidOperationException($"cluster-leader did not start:\n{_daemon.Output}");

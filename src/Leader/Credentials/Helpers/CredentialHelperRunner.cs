@@ -21,7 +21,7 @@ public sealed partial class CredentialHelperRunner(HelperOptions options, TimePr
     {
         ArgumentNullException.ThrowIfNull(environment);
         var program = HelperName.Program(helper);
-        var searchPath = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        var searchPath = options.SearchPath ?? Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
         var path = Locate(program, searchPath);
         if (path is null)
         {
@@ -97,7 +97,8 @@ public sealed partial class CredentialHelperRunner(HelperOptions options, TimePr
                 // Helpers report their errors on stdout (e.g. "credentials not found in native
                 // keychain") or stderr; both are shown, redacted.
                 var said = SecretRedactor.Redact(output, secrets);
-                var text = string.Join("; ", new[] { said, errors }.Where(s => s.Length > 0));
+                var logged = SecretRedactor.Redact(LastLoggedError(home.FullName), secrets);
+                var text = string.Join("; ", new[] { said, errors, logged.Length > 0 ? "its log: " + logged : "" }.Where(s => s.Length > 0));
                 Log.Failed(log, program, process.ExitCode, elapsed.TotalMilliseconds);
                 return HelperRun.Failed($"{program} get exited {process.ExitCode}: {(text.Length > 0 ? text : "(no output)")}");
             }
@@ -175,6 +176,27 @@ public sealed partial class CredentialHelperRunner(HelperOptions options, TimePr
         }
 
         return new HelperRun(string.IsNullOrWhiteSpace(username) ? null : username.Trim(), secret, null);
+    }
+
+    // Some helpers say why only in a log under HOME (docker-credential-ecr-login prints
+    // "credentials not found in native keychain" and logs the real cause to
+    // ~/.ecr/log/ecr-login.log). HOME is ours and about to be deleted: read its last error line.
+    private static string LastLoggedError(string home)
+    {
+        try
+        {
+            var lines = Directory.EnumerateFiles(home, "*.log", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 3 })
+                .Take(5)
+                .SelectMany(f => File.ReadLines(f).TakeLast(200))
+                .Where(l => l.Contains("level=error", StringComparison.OrdinalIgnoreCase) || l.Contains("error", StringComparison.OrdinalIgnoreCase))
+                .ToList();
+            var last = lines.Count == 0 ? "" : lines[^1];
+            return last.Length > 600 ? last[..600] + "…" : last;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
     }
 
     private static string? Locate(string program, string searchPath)

@@ -16,6 +16,10 @@ public sealed record HelperOptions
 
     public TimeSpan RetryCap { get; init; } = TimeSpan.FromMinutes(5);
 
+    // Where helpers are looked up; null = the leader's own PATH (the documented behaviour).
+    // Tests point it at a directory of test helpers without touching their process's PATH.
+    public string? SearchPath { get; init; }
+
     public void Validate()
     {
         if (Timeout < TimeSpan.FromSeconds(1) || Timeout > TimeSpan.FromMinutes(10))
