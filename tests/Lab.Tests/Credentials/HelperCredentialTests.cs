@@ -121,10 +121,9 @@ public sealed class HelperCredentialTests(LabFixture lab) : IAsyncLifetime
         })
         {
             _helper.Mode(mode);
-            var calls = _helper.Calls;
             await WaitAsync(leader, $"the {mode} helper's error in registry show", r => r.GetProperty("lastRefreshError").GetString()?.Contains(expected, StringComparison.Ordinal) == true);
             var failed = await ShowAsync(leader);
-            Assert.Equal(calls, _helper.Calls);
+            var calls = _helper.Calls;
             var error = failed.GetProperty("lastRefreshError").GetString()!;
             Assert.DoesNotContain(LabRotateHelper.EnvSecret, error, StringComparison.Ordinal);
             Assert.DoesNotContain("labrotate-garbage-output", error, StringComparison.Ordinal);
@@ -134,6 +133,7 @@ public sealed class HelperCredentialTests(LabFixture lab) : IAsyncLifetime
             Assert.NotEqual(0, verify.Exit);
             Assert.Contains(expected, verify.Stderr, StringComparison.Ordinal);
             Assert.Contains("the stored token still works", verify.Stderr, StringComparison.Ordinal);
+            Assert.Equal(calls, _helper.Calls);
             Assert.Equal(failed.GetProperty("revision").GetInt64(), (await ShowAsync(leader)).GetProperty("revision").GetInt64());
 
             _helper.Mode(null);
