@@ -120,7 +120,11 @@ internal static class RegistryCommands
 
     private static uint RefreshSeconds(string text)
     {
-        var every = DurationText.Parse(text, "--refresh-every");
+        if (!Cluster.Core.Text.Durations.TryParse(text, out var every))
+        {
+            throw new CliException($"--refresh-every '{text}' is not a duration: use e.g. 30s, 5m, 12h or 1h30m");
+        }
+
         if (every < TimeSpan.FromSeconds(2) || every > TimeSpan.FromDays(30))
         {
             throw new CliException($"--refresh-every '{text}' must be between 2s and 30d");
