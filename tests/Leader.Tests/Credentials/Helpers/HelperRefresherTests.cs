@@ -4,6 +4,7 @@ using Cluster.Leader.Credentials;
 using Cluster.Leader.Credentials.Helpers;
 using Cluster.Leader.Hosting;
 using Cluster.Leader.Operations;
+using Cluster.Leader.Security;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -103,6 +104,20 @@ public sealed class HelperRefresherTests : IAsyncLifetime, IDisposable
         var recovered = _credentials.Get("ecr");
         Assert.True(recovered.Revision > added.Revision);
         Assert.Null(recovered.Helper!.LastRefreshError);
+    }
+
+    [Fact]
+    public async Task RotateKey_HelperEnvironment_ResealedAndStillUsable()
+    {
+        await AddAsync(TimeSpan.FromSeconds(10));
+        KeyRotation.Rotate(_state.Secrets, _state.Database, "test");
+        await _refresher.StartAsync(CancellationToken.None);
+
+        _time.Advance(TimeSpan.FromSeconds(10));
+
+        // The refresh opens the helper's environment: with a key left behind it could not.
+        await WaitAsync(() => Secret() == "tok-2");
+        Assert.Null(_credentials.Get("ecr").Helper!.LastRefreshError);
     }
 
     [Fact]
