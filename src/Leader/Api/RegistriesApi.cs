@@ -30,7 +30,7 @@ public sealed class RegistriesApi(CredentialService credentials, HelperCredentia
             new NewCredential(request.Name, request.Provider, request.Url, request.Username, request.Password, request.NoVerify, request.Insecure, request.PushOnly, request.Anonymous),
             AdminAuthInterceptor.ActorOf(context), context.CancellationToken);
         var registry = ToProto(added);
-        if (RegistryProviders.TryParseCliName(added.Provider, out var provider) && ProviderAdvice.For(provider, added.Username, helper: null) is { } notice)
+        if (!request.Anonymous && RegistryProviders.TryParseCliName(added.Provider, out var provider) && ProviderAdvice.For(provider, added.Username, helper: null) is { } notice)
         {
             registry.Notice = notice;
         }
