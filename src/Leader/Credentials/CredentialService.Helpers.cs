@@ -16,7 +16,7 @@ public sealed partial class CredentialService
 
     internal static RegistryProvider ValidProviderOf(string? provider) => ValidProvider(provider);
 
-    internal static string ValidUrlOf(RegistryProvider provider, string? url) => ValidUrl(provider, url);
+    internal static string ValidUrlOf(RegistryProvider provider, string? url, bool insecure) => ValidUrl(provider, url, insecure);
 
     // Runs `change` under the same lock as add/update/remove, so revisions and the events that
     // announce them stay in order.

@@ -35,7 +35,7 @@ public sealed partial class HelperCredentials(
         ArgumentNullException.ThrowIfNull(request);
         var name = CredentialService.ValidNameOf(request.Name);
         var provider = CredentialService.ValidProviderOf(request.Provider);
-        var url = CredentialService.ValidUrlOf(provider, request.Url);
+        var url = CredentialService.ValidUrlOf(provider, request.Url, request.Insecure);
         var helper = HelperName.Valid(request.Helper);
         var environment = HelperEnvironment.Parse(request.Environment);
         var every = ValidRefreshEvery(request.RefreshEvery);
