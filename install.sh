@@ -652,6 +652,36 @@ check_dotnet() {
 
 apt_has() { command -v apt-cache >/dev/null && apt-cache show "$1" >/dev/null 2>&1; }
 
+# The native toolchain: clusterctl, cluster-agent and cluster-builder are compiled ahead of time
+# (NativeAOT: native programs that start in milliseconds and hold less memory), which needs clang
+# and zlib's headers (Debian: clang, zlib1g-dev). Missing ones are installed like the other
+# prerequisites; when that cannot be done, they are published as ordinary .NET programs instead,
+# with a warning: slower to start and larger, same use.
+# --binaries installs programs built elsewhere and --no-build reuses the ordinary build: neither
+# compiles anything here.
+NATIVE_PLAN=off
+native_toolchain_ok() { command -v clang >/dev/null && [ -f /usr/include/zlib.h ]; }
+check_native_toolchain() {
+  NATIVE_PLAN=off
+  if [ -n "$F_BINARIES" ] || [ "$NO_BUILD" = 1 ]; then return 0; fi
+  if native_toolchain_ok; then NATIVE_PLAN=ok
+  elif command -v apt-get >/dev/null; then NATIVE_PLAN=install
+  else warn "clang and zlib1g-dev are missing and this is no Debian system (no apt-get): clusterctl, the agent and the builder are published as ordinary .NET programs (slower to start, more memory); install them and re-run for native ones"
+  fi
+}
+setup_native_toolchain() {
+  [ "$NATIVE_PLAN" = install ] || return 0
+  say "installing clang and zlib1g-dev (to compile clusterctl, the agent and the builder ahead of time)"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang zlib1g-dev >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang zlib1g-dev >/dev/null 2>&1 || true
+  fi
+  if native_toolchain_ok; then NATIVE_PLAN=ok; else
+    NATIVE_PLAN=off
+    warn "apt-get could not install clang and zlib1g-dev: clusterctl, the agent and the builder are published as ordinary .NET programs (slower to start, more memory); install them and re-run for native ones"
+  fi
+}
+
 dotnet_runtime_ok() {
   command -v dotnet >/dev/null &&
     dotnet --list-runtimes 2>/dev/null | grep -q '^Microsoft.AspNetCore.App 10\.' &&
@@ -696,10 +726,24 @@ stage_programs() {
       say "building and publishing the programs into $PREFIX (dotnet, $CONFIGURATION, ${S[PUBLISH]}; a first build takes minutes)"
     fi
     if [ "${S[PUBLISH]}" = self-contained ]; then args+=("-p:RuntimeIdentifier=$(dotnet_rid)"); fi
+    if [ "$NATIVE_PLAN" = ok ]; then note "clusterctl, cluster-agent, cluster-builder: compiled ahead of time (native)"; else args+=(-p:Aot=false); fi
     local log=$TMP/publish.log
     if ! DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet msbuild "$HERE/deploy/publish.proj" -t:Publish "${args[@]}" >"$log" 2>&1; then
-      tail -n 30 "$log" >&2
-      die "publishing failed (above); nothing was installed"
+      # A native build can fail where an ordinary one does not (e.g. the NativeAOT compiler
+      # package is not reachable): fall back to ordinary programs rather than install nothing.
+      if [ "$NATIVE_PLAN" = ok ]; then
+        tail -n 5 "$log" >&2
+        warn "the ahead-of-time build failed (above): publishing clusterctl, the agent and the builder as ordinary .NET programs"
+        rm -rf "$STAGE/lib"; mkdir -p "$STAGE/lib"
+        NATIVE_PLAN=off
+        if ! DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet msbuild "$HERE/deploy/publish.proj" -t:Publish "${args[@]}" -p:Aot=false >"$log" 2>&1; then
+          tail -n 30 "$log" >&2
+          die "publishing failed (above); nothing was installed"
+        fi
+      else
+        tail -n 30 "$log" >&2
+        die "publishing failed (above); nothing was installed"
+      fi
     fi
     S[VERSION]=$(git -C "$HERE" describe --always --dirty 2>/dev/null || echo unknown)
   fi
@@ -1161,6 +1205,7 @@ cmd_install() {
   check_socket_access
   if has_role leader && [ "$ENGINE_PLAN" = ok ]; then check_port; fi
   check_dotnet
+  check_native_toolchain
   if [ "$ENGINE_PLAN" = ok ] && has_role agent && ! has_role leader; then
     read_swarm
     [ "$SWARM_STATE" = active ] || warn "this node's engine ($ENGINE_NAME) is in no swarm: deployments will not reach it until it joins ('docker swarm join-token worker' on a manager prints the command)"
@@ -1171,6 +1216,7 @@ cmd_install() {
   if has_role leader; then setup_swarm; fi
   [ -n "${S[DOCKER_GROUP]}" ] || [ "${S[SERVICE_USER]}" = root ] || S[DOCKER_GROUP]=$(docker_group_of_socket)
   setup_dotnet
+  setup_native_toolchain
   if has_role leader; then
     read_swarm
     ADVERTISE_ADDR=${S[ADVERTISE]:-}

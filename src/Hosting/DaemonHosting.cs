@@ -13,7 +13,11 @@ public static class DaemonHosting
     public static HostApplicationBuilder CreateNodeDaemonBuilder(string privateDir, Uri dockerHost)
     {
         Directory.CreateDirectory(privateDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = privateDir });
+        // DisableDefaults: no appsettings.json, environment or command-line configuration (the
+        // daemons take flags only) and so no file watcher on the private dir, no default log
+        // providers (AddDaemonDefaults adds the one used): less to load and hold in a daemon that
+        // idles on every node.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = privateDir, DisableDefaults = true });
         builder.AddDaemonDefaults();
         builder.Services.AddSingleton(_ => new DockerEngine(dockerHost));
         builder.Services.AddSingleton<EngineWatch>();

@@ -79,7 +79,7 @@ internal static class AppCommands
             var views = response.Apps.Select(AppView.From).ToList();
             if (parse.GetValue(output) == OutputFormat.Json)
             {
-                Json.Write(stdout, views);
+                Json.Write(stdout, views, JsonContext.Printing.ListAppView);
                 return 0;
             }
 
@@ -105,7 +105,7 @@ internal static class AppCommands
             var app = AppView.From(await new Apps.AppsClient(leader.Channel).GetAppAsync(new GetAppRequest { Name = parse.GetValue(name)! }, leader.Call()));
             if (parse.GetValue(output) == OutputFormat.Json)
             {
-                Json.Write(stdout, app);
+                Json.Write(stdout, app, JsonContext.Printing.AppView);
                 return 0;
             }
 

@@ -20,7 +20,7 @@ internal static class ClusterCommands
             var view = ClusterView.From(info);
             if (parse.GetValue(output) == OutputFormat.Json)
             {
-                Json.Write(stdout, view);
+                Json.Write(stdout, view, JsonContext.Printing.ClusterView);
                 return 0;
             }
 
@@ -70,7 +70,7 @@ internal static class ClusterCommands
     }
 
     // INTERFACE.md: {"nodes","workers","buildRegistry","mode"}.
-    private sealed record ClusterView(uint Nodes, uint Workers, string? BuildRegistry, string? BuildNamespace, string Mode)
+    internal sealed record ClusterView(uint Nodes, uint Workers, string? BuildRegistry, string? BuildNamespace, string Mode)
     {
         public static ClusterView From(ClusterInfo i) =>
             new(i.Nodes, i.Workers, string.IsNullOrEmpty(i.BuildRegistry) ? null : i.BuildRegistry, string.IsNullOrEmpty(i.BuildNamespace) ? null : i.BuildNamespace, i.Mode);

@@ -58,7 +58,7 @@ internal static class DeployCommands
 
             if (json)
             {
-                Json.Write(stdout, DeploymentView.From(finished));
+                Json.Write(stdout, DeploymentView.From(finished), JsonContext.Printing.DeploymentView);
             }
             else
             {
@@ -116,7 +116,7 @@ internal static class DeployCommands
             var views = response.Deployments.Select(DeploymentView.From).ToList();
             if (parse.GetValue(listOutput) == OutputFormat.Json)
             {
-                Json.Write(stdout, views);
+                Json.Write(stdout, views, JsonContext.Printing.ListDeploymentView);
                 return 0;
             }
 
@@ -134,7 +134,7 @@ internal static class DeployCommands
             var view = DeploymentView.From(await new Deployments.DeploymentsClient(leader.Channel).GetDeploymentAsync(new GetDeploymentRequest { Id = parse.GetValue(id)! }, leader.Call()));
             if (parse.GetValue(showOutput) == OutputFormat.Json)
             {
-                Json.Write(stdout, view);
+                Json.Write(stdout, view, JsonContext.Printing.DeploymentView);
                 return 0;
             }
 

@@ -26,7 +26,7 @@ internal static class ImageCommands
                 image.FamiliarName, RegistryProviders.CliName(image.Provider));
             if (result.GetValue(output) == OutputFormat.Json)
             {
-                Json.Write(stdout, view);
+                Json.Write(stdout, view, JsonContext.Printing.ImageView);
             }
             else
             {
@@ -45,5 +45,5 @@ internal static class ImageCommands
     }
 
     // INTERFACE.md: {"registry","repository","tag","digest","canonical"}; familiar and provider added.
-    private sealed record ImageView(string Registry, string Repository, string? Tag, string? Digest, string Canonical, string Familiar, string Provider);
+    internal sealed record ImageView(string Registry, string Repository, string? Tag, string? Digest, string Canonical, string Familiar, string Provider);
 }

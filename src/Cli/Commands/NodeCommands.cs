@@ -21,7 +21,7 @@ internal static class NodeCommands
             var views = response.Nodes.Select(NodeView.From).ToList();
             if (parse.GetValue(output) == OutputFormat.Json)
             {
-                Json.Write(stdout, views);
+                Json.Write(stdout, views, JsonContext.Printing.ListNodeView);
                 return 0;
             }
 
@@ -54,7 +54,7 @@ internal static class NodeCommands
     }
 
     // INTERFACE.md: {"id","hostname","role","swarmNodeId","status","credentialRevision","lastSeen"}.
-    private sealed record NodeView(string Id, string Hostname, string Role, string SwarmNodeId, string Status, ulong CredentialRevision, DateTimeOffset? LastSeen, string EngineVersion, string Architecture)
+    internal sealed record NodeView(string Id, string Hostname, string Role, string SwarmNodeId, string Status, ulong CredentialRevision, DateTimeOffset? LastSeen, string EngineVersion, string Architecture)
     {
         public static NodeView From(Node n) =>
             new(n.Id, n.Hostname, n.Role, n.SwarmNodeId, n.Status, n.CredentialRevision, n.LastSeen?.ToDateTimeOffset(), n.EngineVersion, n.Architecture);

@@ -146,7 +146,7 @@ internal static class RegistryCommands
             var views = response.Registries.Select(RegistryView.From).ToList();
             if (parse.GetValue(output) == OutputFormat.Json)
             {
-                Json.Write(stdout, views);
+                Json.Write(stdout, views, JsonContext.Printing.ListRegistryView);
                 return 0;
             }
 
@@ -168,7 +168,7 @@ internal static class RegistryCommands
             var view = RegistryDetailView.From(registry);
             if (parse.GetValue(output) == OutputFormat.Json)
             {
-                Json.Write(stdout, view);
+                Json.Write(stdout, view, JsonContext.Printing.RegistryDetailView);
                 return 0;
             }
 
@@ -259,7 +259,7 @@ internal static class RegistryCommands
             var response = await new Registries.RegistriesClient(leader.Channel).VerifyRegistryAsync(new VerifyRegistryRequest { Name = parse.GetValue(name)! }, leader.Call(VerifyDeadline));
             if (parse.GetValue(output) == OutputFormat.Json)
             {
-                Json.Write(stdout, new VerifyView(response.Ok, string.IsNullOrEmpty(response.Error) ? null : response.Error, RegistryDetailView.From(response.Registry)));
+                Json.Write(stdout, new VerifyView(response.Ok, string.IsNullOrEmpty(response.Error) ? null : response.Error, RegistryDetailView.From(response.Registry)), JsonContext.Printing.VerifyView);
             }
             else if (response.Ok)
             {
@@ -327,5 +327,5 @@ internal static class RegistryCommands
         return text;
     }
 
-    private sealed record VerifyView(bool Ok, string? Error, RegistryDetailView Registry);
+    internal sealed record VerifyView(bool Ok, string? Error, RegistryDetailView Registry);
 }

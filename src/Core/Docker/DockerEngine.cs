@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Cluster.Core.Images;
 using Cluster.Core.Registry;
@@ -273,13 +274,18 @@ public sealed class DockerEngine : IDisposable
     public static string EncodeRegistryAuth(RegistryLogin login)
     {
         ArgumentNullException.ThrowIfNull(login);
-        var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>
+        // Written field by field (no reflection): the agent and builder are compiled ahead of time.
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
         {
-            ["username"] = login.Username,
-            ["password"] = login.Secret,
-            ["serveraddress"] = login.ServerAddress,
-        });
-        return Convert.ToBase64String(json).Replace('+', '-').Replace('/', '_');
+            json.WriteStartObject();
+            json.WriteString("username", login.Username);
+            json.WriteString("password", login.Secret);
+            json.WriteString("serveraddress", login.ServerAddress);
+            json.WriteEndObject();
+        }
+
+        return Convert.ToBase64String(buffer.WrittenSpan).Replace('+', '-').Replace('/', '_');
     }
 
     private static AuthConfig? ToAuthConfig(RegistryLogin? login) => login is null
