@@ -32,7 +32,7 @@ internal static class WebhookCommands
             var w = response.Webhook;
             if (parse.GetValue(output) == OutputFormat.Json)
             {
-                Json.Write(stdout, new AddedView(w.Name, w.Kind, w.Url, response.Secret));
+                Json.Write(stdout, new AddedView(w.Name, w.Kind, w.Url, response.Secret), JsonContext.Printing.AddedView);
                 return 0;
             }
 
@@ -62,7 +62,7 @@ internal static class WebhookCommands
             var views = response.Webhooks.Select(WebhookView.From).ToList();
             if (parse.GetValue(output) == OutputFormat.Json)
             {
-                Json.Write(stdout, views);
+                Json.Write(stdout, views, JsonContext.Printing.ListWebhookView);
                 return 0;
             }
 
@@ -93,11 +93,11 @@ internal static class WebhookCommands
     }
 
     // INTERFACE.md: `webhook add -o json` prints {"name","kind","url","secret"} once.
-    private sealed record AddedView(string Name, string Kind, string Url, string Secret);
+    internal sealed record AddedView(string Name, string Kind, string Url, string Secret);
 
-    private sealed record DeliveryView(DateTime? At, bool Accepted, string Reason);
+    internal sealed record DeliveryView(DateTime? At, bool Accepted, string Reason);
 
-    private sealed record WebhookView(string Name, string Kind, string Url, DateTime? CreatedAt, DeliveryView? LastDelivery)
+    internal sealed record WebhookView(string Name, string Kind, string Url, DateTime? CreatedAt, DeliveryView? LastDelivery)
     {
         public static WebhookView From(Webhook w) => new(
             w.Name, w.Kind, w.Url, w.CreatedAt?.ToDateTime(),

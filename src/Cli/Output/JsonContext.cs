@@ -20,6 +20,8 @@ namespace Cluster.Cli.Output;
 [JsonSerializable(typeof(List<NodeCommands.NodeView>))]
 [JsonSerializable(typeof(ClusterCommands.ClusterView))]
 [JsonSerializable(typeof(ImageCommands.ImageView))]
+[JsonSerializable(typeof(WebhookCommands.AddedView))]
+[JsonSerializable(typeof(List<WebhookCommands.WebhookView>))]
 internal sealed partial class JsonContext : JsonSerializerContext
 {
     // The attribute cannot set an encoder: relaxed escaping keeps '+', '<', '>' and non-ASCII
