@@ -734,7 +734,7 @@ stage_programs() {
       if [ "$NATIVE_PLAN" = ok ]; then
         tail -n 5 "$log" >&2
         warn "the ahead-of-time build failed (above): publishing clusterctl, the agent and the builder as ordinary .NET programs"
-        rm -rf "$STAGE/lib"; mkdir -p "$STAGE/lib"
+        rm -rf "${STAGE:?}/lib"; mkdir -p "$STAGE/lib"
         NATIVE_PLAN=off
         if ! DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet msbuild "$HERE/deploy/publish.proj" -t:Publish "${args[@]}" -p:Aot=false >"$log" 2>&1; then
           tail -n 30 "$log" >&2

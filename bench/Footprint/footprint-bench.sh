@@ -206,7 +206,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; els
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { if (v <= t) print "holds"; else print "**missed**" }'; }
 {
   echo
-  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME"), load average $(cut -d' ' -f1 /proc/loadavg) at the end;"
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), $(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release), load average $(cut -d' ' -f1 /proc/loadavg) at the end;"
   echo "dockerd $(dk version --format '{{.Server.Version}}'), docker CLI $(dk version --format '{{.Client.Version}}'); leader $(kind cluster-leader), agent $(kind cluster-agent), builder $(kind cluster-builder), clusterctl $(kind clusterctl)."
   echo
   echo "| RSS (MB, median of 5 reads) | idle | after a credential change | after a deployment | target (idle) |"
@@ -235,9 +235,9 @@ if (( LONG > 0 )); then
     for i in 0 1 2; do
       alive "${pids[$i]}" || die "${names[$i]} exited during the long run"
       v=$(rss_of "${pids[$i]}")
-      [[ -n ${first[$i]:-} ]] || first[$i]=$v
-      last[$i]=$v
-      peak[$i]=$(awk -v a="${peak[$i]:-0}" -v b="$v" 'BEGIN { print (b > a) ? b : a }')
+      [[ -n ${first[$i]:-} ]] || first[i]=$v
+      last[i]=$v
+      peak[i]=$(awk -v a="${peak[$i]:-0}" -v b="$v" 'BEGIN { print (b > a) ? b : a }')
     done
     say "t=${t}s leader ${last[0]} agent ${last[1]} builder ${last[2]} MB"
     (( t + 60 <= LONG )) && sleep 60
