@@ -47,6 +47,7 @@ internal static class BareServer
                     ServerCertificate = certificate,
                     ClientCertificateMode = ClientCertificateMode.AllowCertificate,
                     ClientCertificateValidation = (_, _, _) => true,
+                    OnAuthenticate = (_, ssl) => ssl.CertificateChainPolicy = PinnedCa.OfflineChainPolicy(),
                 });
             }));
         await using var app = builder.Build();
@@ -85,8 +86,11 @@ internal static class BareServer
         var request = new CertificateRequest("CN=bare-broadcast", key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         san.AddIpAddress(IPAddress.Loopback);
+        // It stands in for the leader, so it carries the leader identity clients require.
+        san.AddUri(PinnedCa.LeaderIdentity);
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(PinnedCa.ServerAuthOid)], false));
         var now = DateTimeOffset.UtcNow;
         return request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
     }

@@ -35,9 +35,11 @@ internal static class Transport
                 }
 
                 using var withCa = new X509Chain();
+                withCa.ChainPolicy.DisableCertificateDownloads = true;
                 withCa.ChainPolicy.ExtraStore.Add(knownCa);
                 return validate(leaf, withCa, errors);
             },
+            CertificateChainPolicy = PinnedCa.OfflineChainPolicy(),
         };
         if (clientCertificate is not null)
         {

@@ -9,7 +9,11 @@ public static class ClusterCtl
 {
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin = null)
     {
+        ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
+        // Nothing a leader relays (from agents, registries, engines) can drive the terminal.
+        stdout = new Output.TerminalSafeWriter(stdout);
+        stderr = new Output.TerminalSafeWriter(stderr);
         var root = Build(stdout, stderr, stdin ?? Console.In);
         try
         {

@@ -58,6 +58,7 @@ internal static class IdentityRules
         chain.ChainPolicy.CustomTrustStore.Add(ca);
         chain.ChainPolicy.ExtraStore.Add(ca);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true;
         chain.ChainPolicy.VerificationFlags = X509VerificationFlags.IgnoreNotTimeValid | X509VerificationFlags.IgnoreCtlNotTimeValid;
         var built = chain.Build(certificate);
         // The flags above make Build ignore dates, but ChainStatus still lists them.

@@ -29,6 +29,7 @@ internal sealed class LeaderChannel : IDisposable
         {
             RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
                 certificate is X509Certificate2 leaf && validate(leaf, chain, errors),
+            CertificateChainPolicy = PinnedCa.OfflineChainPolicy(),
         };
         if (clientCertificate is not null)
         {

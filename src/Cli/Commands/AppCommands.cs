@@ -45,7 +45,7 @@ internal static class AppCommands
                 GitRef = parse.GetValue(gitRef) ?? "",
                 Dockerfile = parse.GetValue(dockerfile) ?? "",
                 Registry = parse.GetValue(registry) ?? "",
-                Replicas = (uint)Math.Max(0, parse.GetValue(replicas)),
+                Replicas = ValidReplicas(parse.GetValue(replicas)),
                 AutoSync = parse.GetValue(autoSync),
                 SyncIntervalSeconds = SyncSeconds(parse.GetValue(syncInterval)) ?? 0,
             };
@@ -155,7 +155,7 @@ internal static class AppCommands
 
             if (parse.GetValue(replicas) is { } r)
             {
-                request.Replicas = (uint)Math.Max(0, r);
+                request.Replicas = ValidReplicas(r);
             }
 
             if (SyncSeconds(parse.GetValue(syncInterval)) is { } seconds)
@@ -199,4 +199,9 @@ internal static class AppCommands
         }));
         return command;
     }
+
+    // The wire field is unsigned: a negative count must be refused here, not wrapped or clamped
+    // (it used to become 1 silently).
+    private static uint ValidReplicas(int replicas) =>
+        replicas is >= 1 and <= 100 ? (uint)replicas : throw new CliException($"--replicas {replicas} is out of range: give a number of tasks from 1 to 100");
 }

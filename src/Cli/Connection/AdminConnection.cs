@@ -7,7 +7,8 @@ using Grpc.Net.Client;
 namespace Cluster.Cli.Connection;
 
 // One TLS channel to the leader's admin API. The leader's certificate must chain to the CA whose
-// fingerprint the admin token carries (no other trust, no blind acceptance); every call carries
+// fingerprint the admin token carries and carry the leader identity (PinnedCa: a node
+// certificate from the same CA is refused; no other trust, no downloads); every call carries
 // the token as "authorization: Bearer" and a deadline.
 internal sealed class AdminConnection : IDisposable
 {
@@ -25,6 +26,7 @@ internal sealed class AdminConnection : IDisposable
             {
                 RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
                     certificate is X509Certificate2 leaf && PinnedCa.Validator(token.CaFingerprint, reason => _tlsRejection = reason)(leaf, chain, errors),
+                CertificateChainPolicy = PinnedCa.OfflineChainPolicy(),
             },
         };
         Channel = GrpcChannel.ForAddress($"https://{address}", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });

@@ -5,7 +5,8 @@ internal static class Table
 {
     public static void Write(TextWriter writer, string[] headers, IEnumerable<string[]> rows)
     {
-        var all = rows.Prepend(headers).ToList();
+        // Cells often hold text from agents and registries: one line each, no control characters.
+        var all = rows.Prepend(headers).Select(r => r.Select(cell => TerminalText.Clean(cell, singleLine: true)).ToArray()).ToList();
         var widths = headers.Select((_, i) => all.Max(r => r[i].Length)).ToArray();
         foreach (var row in all)
         {

@@ -63,19 +63,22 @@ public static class PrivateFile
 
     // fsync(2) on the directory makes a rename or unlink in it durable. .NET cannot open a
     // directory as a stream, hence libc.
-    public static void SyncDirectory(string directory)
+    public static void SyncDirectory(string directory) => Sync(directory);
+
+    // fsync(2) of a file or directory another component wrote (e.g. the database).
+    public static void Sync(string path)
     {
-        var fd = NativeMethods.open(System.Text.Encoding.UTF8.GetBytes(directory + "\0"), 0);
+        var fd = NativeMethods.open(System.Text.Encoding.UTF8.GetBytes(path + "\0"), 0);
         if (fd < 0)
         {
-            throw new IOException($"cannot open directory {directory} to sync it (errno {Marshal.GetLastPInvokeError()})");
+            throw new IOException($"cannot open {path} to sync it (errno {Marshal.GetLastPInvokeError()})");
         }
 
         try
         {
             if (NativeMethods.fsync(fd) != 0)
             {
-                throw new IOException($"cannot sync directory {directory} (errno {Marshal.GetLastPInvokeError()})");
+                throw new IOException($"cannot sync {path} to disk (errno {Marshal.GetLastPInvokeError()})");
             }
         }
         finally

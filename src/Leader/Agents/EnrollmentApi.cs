@@ -114,7 +114,9 @@ public sealed partial class EnrollmentApi(
 
         try
         {
-            return CertificateRequest.LoadSigningRequest(der.ToByteArray(), HashAlgorithmName.SHA256);
+            // Extensions are loaded only so LeaderPki can refuse a CSR that asks for more than a
+            // client certificate; none is ever copied into the issued certificate.
+            return CertificateRequest.LoadSigningRequest(der.ToByteArray(), HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
         }
         catch (CryptographicException e)
         {

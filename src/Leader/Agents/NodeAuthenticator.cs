@@ -34,6 +34,9 @@ public sealed class NodeAuthenticator(LeaderPki pki, NodeStore nodes)
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(pki.Ca);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        // Nothing fetched from URLs a peer's certificate names; node certificates are client-auth.
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid(PinnedCa.ClientAuthOid));
         if (!chain.Build(certificate))
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated, "client certificate is not issued by this leader's CA; join this cluster with its join token"));

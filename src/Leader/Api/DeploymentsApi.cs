@@ -1,3 +1,4 @@
+using Cluster.Core.Images;
 using Cluster.Leader.Deployments;
 using Cluster.Protos.Admin.V1;
 using Grpc.Core;
@@ -13,6 +14,13 @@ public sealed class DeploymentsApi(DeploymentOrchestrator deployments) : Protos.
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
+        // Checked here, whole string, before anything is started: a tag with a newline or a
+        // space never reaches the resolver, the journal or a service spec.
+        if (request.Tag.Length > 0 && !ImageReference.IsValidTag(request.Tag))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"--tag is not a valid tag: at most 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'"));
+        }
+
         var (_, events, _) = deployments.Start(new DeploymentRequest(request.App, request.Tag, AdminAuthInterceptor.ActorOf(context)));
         await foreach (var e in events.ReadAllAsync(context.CancellationToken))
         {

@@ -129,9 +129,9 @@ public sealed partial class AppService
             throw new OperationException(OperationError.InvalidArgument, $"--tag '{tag}' is not a valid tag: at most 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'");
         }
 
-        if (replicas is < 0 or > 100)
+        if (replicas is < 1 or > 100)
         {
-            throw new OperationException(OperationError.InvalidArgument, $"--replicas {replicas} must be between 0 and 100");
+            throw new OperationException(OperationError.InvalidArgument, $"--replicas {replicas} must be between 1 and 100");
         }
 
         return _db.Write(d =>
@@ -230,12 +230,12 @@ public sealed partial class AppService
         return ok ? publish.Trim() : throw new OperationException(OperationError.InvalidArgument, $"--publish '{publish}' is not PUBLISHED:TARGET[/tcp|udp] (e.g. 80:8080)");
     }
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9-]{0,62}\z")]
     private static partial Regex NamePattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9_.\-]+\s*(==|!=)\s*\S+$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9_.\-]+\s*(==|!=)\s*\S+\z")]
     private static partial Regex ConstraintPattern();
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    [GeneratedRegex(@"\A[A-Za-z_][A-Za-z0-9_]*\z")]
     private static partial Regex EnvKeyPattern();
 }

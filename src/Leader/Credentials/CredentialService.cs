@@ -397,7 +397,7 @@ public sealed partial class CredentialService(
         }
     }
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$")]
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9._-]{0,62}\z")]
     private static partial Regex NamePattern();
 
     private static partial class Log

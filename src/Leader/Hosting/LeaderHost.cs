@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Cluster.Core.Docker;
+using Cluster.Core.Security;
 using Cluster.Core.Registry;
 using Cluster.Hosting;
 using Cluster.Leader.Agents;
@@ -83,6 +84,8 @@ internal static partial class LeaderHost
                     // use the admin token instead, so a certificate is optional here.
                     ClientCertificateMode = ClientCertificateMode.AllowCertificate,
                     ClientCertificateValidation = (_, _, _) => true,
+                    // The TLS stack builds the client's chain before that callback: offline.
+                    OnAuthenticate = (_, ssl) => ssl.CertificateChainPolicy = PinnedCa.OfflineChainPolicy(),
                 });
             }));
 

@@ -4,7 +4,8 @@ namespace Cluster.Leader.Security;
 
 // Re-encrypts every stored secret under a new key, then deletes the old keys. Crash-safe: the
 // new key is on disk before the database changes, the re-encryption is one transaction, and
-// old keys are deleted only after it committed, so at every instant each secret has its key.
+// old keys are deleted only after it committed AND the database was checkpointed and fsynced,
+// so at every instant, and after any crash, each secret has its key.
 public static class KeyRotation
 {
     public static (string NewKeyId, int Resealed) Rotate(SecretBox secrets, LeaderDatabase database, string actor)
@@ -38,6 +39,9 @@ public static class KeyRotation
             d.Audit.Insert(new AuditRecord { At = DateTime.UtcNow, Actor = actor, Action = "key.rotate", Target = newKey, Details = $"{n} secrets re-encrypted" });
             return n;
         });
+        // The commit may still sit only in LiteDB's log; old keys go once the data file itself
+        // holds every re-sealed secret, on disk.
+        database.CheckpointAndSync();
         secrets.RemoveKeysExceptCurrent();
         return (newKey, count);
     }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Cluster.Core.Files;
 using Cluster.Core.Security;
+using Cluster.Leader.Operations;
 
 namespace Cluster.Leader.Security;
 
@@ -10,7 +11,11 @@ namespace Cluster.Leader.Security;
 // world-readable for clients that cannot pin by fingerprint, such as grpcurl -cacert); the
 // server certificate is re-issued at every start for the current addresses, so changing
 // --advertise needs no manual step. Node client certificates (agents, builders) are issued
-// from the same CA.
+// from the same CA, so the two kinds are kept apart by what only the leader's carries: the
+// server certificate has server-auth usage AND the URI SAN PinnedCa.LeaderIdentity, which every
+// client requires; a node certificate is built here from the CSR's public key alone, with a
+// CN the leader chose, client-auth usage only and no SAN, and a CSR asking for anything more
+// is refused rather than silently trimmed.
 public sealed class LeaderPki
 {
     private static readonly UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -57,12 +62,35 @@ public sealed class LeaderPki
     public X509Certificate2 IssueClient(CertificateRequest request, string nodeId, TimeSpan lifetime)
     {
         ArgumentNullException.ThrowIfNull(request);
+        RefuseUnlessPlainClientRequest(request);
         var signed = new CertificateRequest(new X500DistinguishedName($"CN={nodeId}"), request.PublicKey, HashAlgorithmName.SHA256);
         signed.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         signed.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        signed.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        signed.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(PinnedCa.ClientAuthOid)], false));
         var now = DateTimeOffset.UtcNow;
         return signed.Create(Ca, now.AddMinutes(-5), now.Add(lifetime), RandomNumberGenerator.GetBytes(16));
+    }
+
+    // A node's CSR carries its public key and a name; it may ask for client-auth usage, digital
+    // signature and no CA rights, nothing else. Whatever it asks, the certificate is built here.
+    private static void RefuseUnlessPlainClientRequest(CertificateRequest request)
+    {
+        foreach (var extension in request.CertificateExtensions)
+        {
+            var allowed = extension switch
+            {
+                X509EnhancedKeyUsageExtension eku => eku.EnhancedKeyUsages.Cast<Oid>().All(o => o.Value == PinnedCa.ClientAuthOid),
+                X509BasicConstraintsExtension constraints => !constraints.CertificateAuthority,
+                X509KeyUsageExtension usage => (usage.KeyUsages & ~X509KeyUsageFlags.DigitalSignature) == 0,
+                X509SubjectKeyIdentifierExtension => true,
+                _ => false,
+            };
+            if (!allowed)
+            {
+                throw new OperationException(OperationError.InvalidArgument,
+                    $"certificate signing request refused: it asks for {extension.Oid?.FriendlyName ?? extension.Oid?.Value} beyond a client certificate; a node certificate is client-auth only (send a CSR with a key and a name, as cluster-agent does)");
+            }
+        }
     }
 
     private static X509Certificate2 IssueServer(X509Certificate2 ca, IEnumerable<string> names)
@@ -85,11 +113,12 @@ public sealed class LeaderPki
             }
         }
 
+        san.AddUri(PinnedCa.LeaderIdentity);
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(PinnedCa.CaExtension(ca));
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(PinnedCa.ServerAuthOid)], false));
         var now = DateTimeOffset.UtcNow;
         using var issued = request.Create(ca, now.AddMinutes(-5), now.AddYears(1), RandomNumberGenerator.GetBytes(16));
         return issued.CopyWithPrivateKey(key);

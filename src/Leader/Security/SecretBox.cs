@@ -135,7 +135,7 @@ public sealed class SecretBox
     {
         foreach (var id in _keys.Keys.Where(id => id != CurrentKeyId).ToList())
         {
-            File.Delete(Path.Combine(_keyDir, id + ".key"));
+            PrivateFile.Delete(Path.Combine(_keyDir, id + ".key"));
             CryptographicOperations.ZeroMemory(_keys[id]);
             _keys.Remove(id);
         }

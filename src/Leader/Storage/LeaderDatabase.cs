@@ -1,3 +1,4 @@
+using Cluster.Core.Files;
 using LiteDB;
 
 namespace Cluster.Leader.Storage;
@@ -12,8 +13,11 @@ public sealed class LeaderDatabase : IDisposable
     private readonly LiteDatabase _db;
     private readonly Lock _lock = new();
 
+    private readonly string _path;
+
     public LeaderDatabase(string path)
     {
+        _path = Path.GetFullPath(path);
         // Strings are stored as given: LiteDB's defaults would trim them and turn "" into null.
         var mapper = new BsonMapper { EmptyStringToNull = false, TrimWhitespace = false };
         // Deployment states are stored as their public words, the form records had before the
@@ -88,6 +92,26 @@ public sealed class LeaderDatabase : IDisposable
     }
 
     public long Current(string counter) => Counters.FindById(counter)?.Value ?? 0;
+
+    // Moves every committed transaction from LiteDB's log into the data file and fsyncs both
+    // files and their directory: after this returns, the data file alone holds every commit,
+    // durably. Key rotation calls it before deleting old keys (a log lost or left behind must
+    // not be the only place where secrets are sealed with the new key).
+    public void CheckpointAndSync()
+    {
+        lock (_lock)
+        {
+            _db.Checkpoint();
+            PrivateFile.Sync(_path);
+            var log = Path.Combine(Path.GetDirectoryName(_path)!, Path.GetFileNameWithoutExtension(_path) + "-log" + Path.GetExtension(_path));
+            if (File.Exists(log))
+            {
+                PrivateFile.Sync(log);
+            }
+
+            PrivateFile.SyncDirectory(Path.GetDirectoryName(_path)!);
+        }
+    }
 
     public void Dispose() => _db.Dispose();
 }

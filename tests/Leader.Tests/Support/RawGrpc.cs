@@ -33,7 +33,20 @@ public sealed class RawGrpc : IDisposable
     // HTTP/2 with prior knowledge, for in-process hosts without TLS.
     public static RawGrpc Cleartext(string address) => new(new SocketsHttpHandler(), $"http://{address}");
 
-    public async Task<RawGrpcResult> CallAsync(string path, string? bearer)
+    public Task<RawGrpcResult> CallAsync(string path, string? bearer) => CallAsync(path, bearer, EmptyMessage);
+
+    // One framed protobuf message: flag 0 (uncompressed), 4-byte big-endian length, bytes.
+    public Task<RawGrpcResult> CallAsync(string path, string? bearer, Google.Protobuf.IMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var body = Google.Protobuf.MessageExtensions.ToByteArray(message);
+        var framed = new byte[5 + body.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(framed.AsSpan(1), body.Length);
+        body.CopyTo(framed, 5);
+        return CallAsync(path, bearer, framed);
+    }
+
+    private async Task<RawGrpcResult> CallAsync(string path, string? bearer, byte[] framed)
     {
         // No canonicalization: percent-encodings and doubled slashes reach the server as written.
         var uri = new Uri(_baseAddress + path, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
@@ -41,7 +54,7 @@ public sealed class RawGrpc : IDisposable
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(EmptyMessage),
+            Content = new ByteArrayContent(framed),
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
         request.Headers.TryAddWithoutValidation("te", "trailers");
