@@ -34,7 +34,8 @@ internal static class AppCommands
         var publish = new Option<string[]>("--publish") { Description = "Published port PUB:TARGET (repeatable)" };
         var autoSync = new Option<bool>("--auto-sync") { Description = "Redeploy when the tag's digest changes in the registry (Auto-Deploy)" };
         var syncInterval = SyncIntervalOption();
-        var command = new Command("create", "Create an app from a registry image or a Git repository") { name, image, git, gitRef, dockerfile, registry, replicas, constraint, env, publish, autoSync, syncInterval };
+        var adopt = new Option<bool>("--adopt") { Description = "Take over the existing swarm service of this name (one not created by this cluster); the first deployment replaces its spec" };
+        var command = new Command("create", "Create an app from a registry image or a Git repository") { name, image, git, gitRef, dockerfile, registry, replicas, constraint, env, publish, autoSync, syncInterval, adopt };
         command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
         {
             var request = new CreateAppRequest
@@ -48,6 +49,7 @@ internal static class AppCommands
                 Replicas = ValidReplicas(parse.GetValue(replicas)),
                 AutoSync = parse.GetValue(autoSync),
                 SyncIntervalSeconds = SyncSeconds(parse.GetValue(syncInterval)) ?? 0,
+                Adopt = parse.GetValue(adopt),
             };
             request.Constraints.AddRange(parse.GetValue(constraint) ?? []);
             request.Publish.AddRange(parse.GetValue(publish) ?? []);
@@ -64,6 +66,10 @@ internal static class AppCommands
 
             var created = await new Apps.AppsClient(leader.Channel).CreateAppAsync(request, leader.Call());
             await stdout.WriteLineAsync($"app {created.Name} created ({created.Image}:{created.Tag}); deploy it with `clusterctl deploy {created.Name}`");
+            if (!string.IsNullOrEmpty(created.Adopting))
+            {
+                await stdout.WriteLineAsync($"adopting {created.Adopting}");
+            }
             return 0;
         }));
         return command;
@@ -111,6 +117,7 @@ internal static class AppCommands
 
             await stdout.WriteLineAsync($"name:        {app.Name}");
             await stdout.WriteLineAsync($"image:       {app.Image}:{app.Tag}");
+            await stdout.WriteLineAsync($"running:     {(app.RunningTag is null ? "(not deployed)" : $"{app.Image}:{app.RunningTag}")}");
             await stdout.WriteLineAsync($"digest:      {app.Digest ?? "(not deployed)"}");
             await stdout.WriteLineAsync($"registry:    {app.Registry ?? "(keyring match or anonymous)"}");
             await stdout.WriteLineAsync($"replicas:    {app.Replicas}");
@@ -193,8 +200,8 @@ internal static class AppCommands
         var command = new Command("remove", "Remove an app and its swarm service") { name };
         command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
         {
-            await new Apps.AppsClient(leader.Channel).RemoveAppAsync(new RemoveAppRequest { Name = parse.GetValue(name)! }, leader.Call(TimeSpan.FromSeconds(60)));
-            await stdout.WriteLineAsync($"app {parse.GetValue(name)} and its service removed");
+            var removed = await new Apps.AppsClient(leader.Channel).RemoveAppAsync(new RemoveAppRequest { Name = parse.GetValue(name)! }, leader.Call(TimeSpan.FromSeconds(60)));
+            await stdout.WriteLineAsync(string.IsNullOrEmpty(removed.Message) ? $"app {parse.GetValue(name)} removed" : removed.Message);
             return 0;
         }));
         return command;

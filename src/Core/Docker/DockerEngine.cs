@@ -11,7 +11,7 @@ namespace Cluster.Core.Docker;
 // DockerOperationException with a classified RegistryFailureKind: errors that the engine hides
 // in a progress stream (push with a wrong password, a failing build step) are found here and
 // turned into the same exception, so callers never scan streams or match strings themselves.
-public sealed class DockerEngine : IDisposable
+public sealed class DockerEngine : IDockerEngine, IDisposable
 {
     private readonly DockerClient _client;
 
@@ -164,21 +164,37 @@ public sealed class DockerEngine : IDisposable
             cancellationToken));
     }
 
-    public async Task<bool> ImageExistsAsync(string reference, CancellationToken cancellationToken)
+    public async Task<bool> ImageExistsAsync(string reference, CancellationToken cancellationToken) =>
+        await FindImageIdAsync(reference, cancellationToken).ConfigureAwait(false) is not null;
+
+    public async Task<string?> FindImageIdAsync(string reference, CancellationToken cancellationToken)
     {
+        ArgumentException.ThrowIfNullOrEmpty(reference);
         try
         {
-            await _client.Images.InspectImageAsync(reference, cancellationToken).ConfigureAwait(false);
-            return true;
+            var image = await Run("inspect image", reference, () => _client.Images.InspectImageAsync(reference, cancellationToken)).ConfigureAwait(false);
+            return image.ID;
         }
-        catch (DockerImageNotFoundException)
+        catch (DockerOperationException e) when (e.Kind == RegistryFailureKind.NotFound)
         {
-            return false;
+            return null;
         }
-        catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+    }
+
+    public Task WatchImageRemovalsAsync(Action onRemoved, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onRemoved);
+        var events = new SynchronousProgress<Message>(message =>
         {
-            return false;
-        }
+            if (message.Action is "delete" or "untag")
+            {
+                onRemoved();
+            }
+        });
+        return Run("watch image events of", Endpoint.ToString(), () => _client.System.MonitorEventsAsync(
+            new ContainerEventsParameters { Filters = new Dictionary<string, IDictionary<string, bool>> { ["type"] = new Dictionary<string, bool> { ["image"] = true } } },
+            events,
+            cancellationToken));
     }
 
     public Task RemoveImageAsync(string reference, CancellationToken cancellationToken) =>
@@ -211,26 +227,29 @@ public sealed class DockerEngine : IDisposable
         }
     }
 
-    // Creates a service and returns its ID. `registryAuth`, when given, is stored by swarm in
-    // the spec and copied to every node that runs a task.
-    public async Task<string> CreateServiceAsync(ServiceSpec spec, RegistryLogin? registryAuth, CancellationToken cancellationToken)
+    // Creates a service and returns its ID. No registry auth goes with it: swarm would store
+    // it in the spec and copy it, readable, to every node that runs a task. Nodes get the image
+    // by pre-pull instead (repo:tag@digest in the spec, pulled beforehand).
+    public async Task<string> CreateServiceAsync(ServiceSpec spec, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var created = await Run("create service", spec.Name ?? "", () => _client.Swarm.CreateServiceAsync(
-            new ServiceCreateParameters { Service = spec, RegistryAuth = ToAuthConfig(registryAuth)! },
+            new ServiceCreateParameters { Service = spec },
             cancellationToken)).ConfigureAwait(false);
         return created.ID ?? throw new DockerOperationException("create service", spec.Name ?? "", RegistryFailureKind.Engine, "the engine returned no service id");
     }
 
     // Replaces the spec of the service `current` (as read, for its version: a concurrent
-    // change makes this fail instead of being overwritten).
-    public Task UpdateServiceAsync(SwarmService current, ServiceSpec spec, RegistryLogin? registryAuth, CancellationToken cancellationToken)
+    // change makes this fail instead of being overwritten). An update without auth would keep
+    // the auth stored in the old spec, so an empty one is sent: it replaces any registry
+    // secret an older version (or someone else) left there.
+    public Task UpdateServiceAsync(SwarmService current, ServiceSpec spec, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(spec);
         return Run("update service", spec.Name ?? current.ID, () => _client.Swarm.UpdateServiceAsync(
             current.ID,
-            new ServiceUpdateParameters { Service = spec, Version = (long)(current.Version?.Index ?? 0), RegistryAuth = ToAuthConfig(registryAuth)! },
+            new ServiceUpdateParameters { Service = spec, Version = (long)(current.Version?.Index ?? 0), RegistryAuth = new AuthConfig() },
             cancellationToken));
     }
 

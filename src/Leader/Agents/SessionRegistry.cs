@@ -35,8 +35,11 @@ public sealed partial class SessionRegistry : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<SessionRegistry> _log;
 
-    public SessionRegistry(CredentialService credentials, LeaderOptions options, TimeProvider time, ILogger<SessionRegistry> log)
+    private readonly IPinSource _pins;
+
+    public SessionRegistry(CredentialService credentials, IPinSource pins, LeaderOptions options, TimeProvider time, ILogger<SessionRegistry> log)
     {
+        _pins = pins;
         ArgumentNullException.ThrowIfNull(credentials);
         ArgumentNullException.ThrowIfNull(options);
         _credentials = credentials;
@@ -47,10 +50,6 @@ public sealed partial class SessionRegistry : IDisposable
     }
 
     public TimeSpan HeartbeatPeriod { get; }
-
-    // The images every app currently pins that may run on a session's node, so a joining or
-    // reconnecting node pre-pulls them before swarm schedules a task there. Set by the apps.
-    public Func<AgentSession, IEnumerable<ImagePin>> PinsFor { get; set; } = _ => [];
 
     public TimeSpan DownAfter => HeartbeatPeriod * 3;
 
@@ -200,7 +199,7 @@ public sealed partial class SessionRegistry : IDisposable
                 }
 
                 var set = Assignments.Incremental(session.LastSentRevision, session.LastSentRevision, null);
-                set.Changes.AddRange(PinsFor(session).Select(Assignments.Pin));
+                set.Changes.AddRange(_pins.PinsFor(session).Select(Assignments.Pin));
                 session.Send(new LeaderMessage { Assignments = set });
             }
         }
@@ -316,7 +315,7 @@ public sealed partial class SessionRegistry : IDisposable
     {
         var (revision, credentials) = _credentials.PullSnapshot();
         var full = Assignments.Full(revision, credentials);
-        full.Changes.AddRange(PinsFor(session).Select(Assignments.Pin));
+        full.Changes.AddRange(_pins.PinsFor(session).Select(Assignments.Pin));
         if (Send(session, full))
         {
             session.LastSentRevision = revision;

@@ -9,10 +9,11 @@ namespace Cluster.Leader.Api;
 // cluster.admin.v1.Apps over AppService.
 public sealed class AppsApi(AppService apps, AutoSyncService sync) : Protos.Admin.V1.Apps.AppsBase
 {
-    public override Task<App> CreateApp(CreateAppRequest request, ServerCallContext context)
+    public override async Task<App> CreateApp(CreateAppRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var created = apps.Create(new AppSpec(
+        ArgumentNullException.ThrowIfNull(context);
+        var created = await apps.CreateAsync(new AppSpec(
             request.Name,
             request.Image,
             request.Registry,
@@ -24,8 +25,8 @@ public sealed class AppsApi(AppService apps, AutoSyncService sync) : Protos.Admi
             request.GitUrl,
             request.GitRef,
             request.Dockerfile,
-            TimeSpan.FromSeconds(request.SyncIntervalSeconds)), AdminAuthInterceptor.ActorOf(context));
-        return Task.FromResult(AutoSyncProto.Fill(ToProto(created), created, sync));
+            TimeSpan.FromSeconds(request.SyncIntervalSeconds)) { Adopt = request.Adopt }, AdminAuthInterceptor.ActorOf(context), context.CancellationToken);
+        return AutoSyncProto.Fill(ToProto(created), created, sync);
     }
 
     public override Task<ListAppsResponse> ListApps(ListAppsRequest request, ServerCallContext context)
@@ -54,8 +55,8 @@ public sealed class AppsApi(AppService apps, AutoSyncService sync) : Protos.Admi
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        await apps.RemoveAsync(request.Name, AdminAuthInterceptor.ActorOf(context), context.CancellationToken);
-        return new RemoveAppResponse();
+        var outcome = await apps.RemoveAsync(request.Name, AdminAuthInterceptor.ActorOf(context), context.CancellationToken);
+        return new RemoveAppResponse { Message = outcome };
     }
 
     public static App ToProto(AppRecord a)
@@ -75,6 +76,8 @@ public sealed class AppsApi(AppService apps, AutoSyncService sync) : Protos.Admi
             GitUrl = a.GitUrl,
             GitRef = a.GitRef,
             Dockerfile = a.Dockerfile,
+            RunningTag = a.RunningTag,
+            Adopting = a.AdoptServiceId.Length > 0 ? $"swarm service '{a.Name}' (id {a.AdoptServiceId[..Math.Min(12, a.AdoptServiceId.Length)]}); the first deployment replaces its spec" : "",
         };
         app.Constraints.AddRange(a.Constraints);
         app.Publish.AddRange(a.Publish);

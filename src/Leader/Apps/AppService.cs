@@ -4,42 +4,29 @@ using Cluster.Core.Docker;
 using Cluster.Core.Images;
 using Cluster.Leader.Credentials;
 using Cluster.Leader.Storage;
-using Docker.DotNet;
 using Cluster.Leader.Operations;
 
 namespace Cluster.Leader.Apps;
 
 // Apps: validated on create (a bad image reference, unknown credential or malformed constraint
-// is refused before anything is stored); removing an app removes its swarm service first.
+// is refused before anything is stored, and so is a same-named swarm service that is not the
+// app's unless the operator adopts it); removing an app removes its own swarm service first and
+// never one that is not the app's (ServiceOwnership).
 public sealed partial class AppService
 {
     private readonly LeaderDatabase _db;
     private readonly CredentialService _credentials;
+    private readonly OwnedServices _services;
     private readonly DockerEngine _engine;
     private readonly TimeProvider _time;
 
-    public AppService(LeaderDatabase db, CredentialService credentials, DockerEngine engine, Agents.SessionRegistry sessions, TimeProvider time)
+    public AppService(LeaderDatabase db, CredentialService credentials, DockerEngine engine, OwnedServices services, TimeProvider time)
     {
-        ArgumentNullException.ThrowIfNull(sessions);
-        ArgumentNullException.ThrowIfNull(credentials);
         _db = db;
         _credentials = credentials;
         _engine = engine;
+        _services = services;
         _time = time;
-        sessions.PinsFor = PinsFor;
-        credentials.AppsUsing = name => _db.Read(d => d.Apps.Find(a => a.Registry == name).Select(a => a.Name).OrderBy(n => n, StringComparer.Ordinal).ToList());
-    }
-
-    // Pins for a node: every deployed app whose constraints that node satisfies (labels are not
-    // known from the session, so label constraints count as satisfied: a spare pull is harmless).
-    public IEnumerable<Protos.Agent.V1.ImagePin> PinsFor(Agents.AgentSession session)
-    {
-        ArgumentNullException.ThrowIfNull(session);
-        var node = new SwarmNode(session.SwarmNodeId, session.Hostname, session.SwarmRole, "ready", "active", session.Architecture, "");
-        return List()
-            .Where(a => a.PinnedImage.Length > 0 && a.Constraints.All(c => c.StartsWith("node.labels.", StringComparison.Ordinal) || Deployments.Placement.Satisfies(node, c)))
-            .Select(a => new Protos.Agent.V1.ImagePin { Id = a.Id, Image = a.PinnedImage })
-            .ToList();
     }
 
     public IReadOnlyList<AppRecord> List() => _db.Read(d => d.Apps.FindAll().OrderBy(a => a.Name, StringComparer.Ordinal).ToList());
@@ -47,7 +34,7 @@ public sealed partial class AppService
     public AppRecord Get(string name) =>
         _db.Read(d => d.Apps.FindOne(a => a.Name == name)) ?? throw new OperationException(OperationError.NotFound, $"no app named '{name}'; `clusterctl app list` shows the apps");
 
-    public AppRecord Create(AppSpec spec, string actor)
+    public async Task<AppRecord> CreateAsync(AppSpec spec, string actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (!NamePattern().IsMatch(spec.Name ?? ""))
@@ -105,7 +92,31 @@ public sealed partial class AppService
 
         if (!string.IsNullOrWhiteSpace(spec.Registry))
         {
-            record.Registry = _credentials.Get(spec.Registry.Trim()).Name;
+            var credential = _credentials.Get(spec.Registry.Trim());
+            if (credential.PushOnly)
+            {
+                throw new OperationException(OperationError.InvalidArgument, $"--registry {credential.Name}: that credential is push-only (for builds) and is never used to pull; name a pull credential, or none to use the best stored match");
+            }
+
+            record.Registry = credential.Name;
+        }
+
+        // A service of this exact name that is not ours is refused, or adopted when asked and
+        // unlabeled; one labeled for another app is never taken.
+        var existing = await _engine.FindServiceAsync(record.Name, cancellationToken);
+        var adopting = "";
+        if (existing is not null && !ServiceOwnership.IsOwnedBy(existing, record))
+        {
+            var labeled = existing.Spec?.Labels?.ContainsKey(ServiceOwnership.AppLabel) == true;
+            if (!spec.Adopt || labeled)
+            {
+                throw new OperationException(OperationError.FailedPrecondition, labeled
+                    ? $"app '{record.Name}' not created: swarm service '{record.Name}' ({ServiceOwnership.Describe(existing)}) exists and {ServiceOwnership.Whose(existing)}; it is never taken over. Choose another app name"
+                    : $"app '{record.Name}' not created: swarm service '{record.Name}' ({ServiceOwnership.Describe(existing)}) already exists and was not created by this cluster. Choose another app name, or add --adopt to take it over: the first deployment replaces its spec");
+            }
+
+            record.AdoptServiceId = existing.ID;
+            adopting = $"swarm service '{record.Name}' ({ServiceOwnership.Describe(existing)}); the first deployment replaces its spec";
         }
 
         return _db.Write(d =>
@@ -116,7 +127,7 @@ public sealed partial class AppService
             }
 
             d.Apps.Insert(record);
-            d.Audit.Insert(new AuditRecord { At = _time.GetUtcNow().UtcDateTime, Actor = actor, Action = "app.create", Target = record.Name, Details = $"image={record.Image}:{record.Tag} registry={record.Registry}" });
+            d.Audit.Insert(new AuditRecord { At = _time.GetUtcNow().UtcDateTime, Actor = actor, Action = "app.create", Target = record.Name, Details = $"image={record.Image}:{record.Tag} registry={record.Registry}{(adopting.Length > 0 ? $" adopts {adopting}" : "")}" });
             return record;
         });
     }
@@ -147,16 +158,21 @@ public sealed partial class AppService
         });
     }
 
-    // A deployment succeeded: the app now runs this digest, pinned exactly so.
-    public void RecordDeployed(string appId, string digest, string pinnedImage, string deploymentId)
+    // A deployment succeeded: the app now runs this tag and digest, pinned exactly so; the tag
+    // becomes the app's current tag (a custom tag too), and an adopted service is now labeled
+    // as the app's.
+    public void RecordDeployed(string appId, string tag, string digest, string pinnedImage, string deploymentId)
     {
         _db.Write(d =>
         {
             if (d.Apps.FindById(appId) is { } current)
             {
+                current.Tag = tag;
+                current.RunningTag = tag;
                 current.Digest = digest;
                 current.PinnedImage = pinnedImage;
                 current.LastDeployment = deploymentId;
+                current.AdoptServiceId = "";
                 d.Apps.Update(current);
             }
 
@@ -164,29 +180,39 @@ public sealed partial class AppService
         });
     }
 
-    // Removes the swarm service first, then the record: a failure leaves the app in place to retry.
-    public async Task RemoveAsync(string name, string actor, CancellationToken cancellationToken)
+    // Removes the app's own swarm service first, then the record: a failure leaves the app in
+    // place to retry. A same-named service that is not the app's is left running, and said so.
+    public async Task<string> RemoveAsync(string name, string actor, CancellationToken cancellationToken)
     {
         var app = Get(name);
+        string outcome;
         try
         {
-            await _engine.Client.Swarm.RemoveServiceAsync(name, cancellationToken);
+            var (service, refusal) = await _services.FindAsync(app, cancellationToken);
+            if (service is not null)
+            {
+                await _engine.RemoveServiceAsync(service, cancellationToken);
+                outcome = $"removed app '{name}' and its swarm service";
+            }
+            else
+            {
+                outcome = refusal is null
+                    ? $"removed app '{name}' (it had no swarm service)"
+                    : $"removed app '{name}'; {refusal}";
+            }
         }
-        catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        catch (DockerOperationException e)
         {
-            // Never deployed, or already gone.
-        }
-        catch (DockerApiException e)
-        {
-            throw new OperationException(OperationError.Unavailable, $"cannot remove the swarm service of app '{name}': {EngineErrorClassifier.MessageOf(e)}; the app is kept");
+            throw new OperationException(OperationError.Unavailable, $"cannot remove the swarm service of app '{name}': {e.Detail}; the app is kept");
         }
 
         _db.Write(d =>
         {
             d.Apps.Delete(app.Id);
-            d.Audit.Insert(new AuditRecord { At = _time.GetUtcNow().UtcDateTime, Actor = actor, Action = "app.remove", Target = name });
+            d.Audit.Insert(new AuditRecord { At = _time.GetUtcNow().UtcDateTime, Actor = actor, Action = "app.remove", Target = name, Details = outcome });
             return true;
         });
+        return outcome;
     }
 
     private static string ValidConstraint(string constraint)

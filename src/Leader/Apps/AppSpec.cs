@@ -13,4 +13,8 @@ public sealed record AppSpec(
     string? GitUrl,
     string? GitRef,
     string? Dockerfile,
-    TimeSpan? SyncInterval = null);
+    TimeSpan? SyncInterval = null)
+{
+    // Take over an existing unlabeled swarm service of the same name.
+    public bool Adopt { get; init; }
+}

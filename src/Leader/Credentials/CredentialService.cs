@@ -20,6 +20,7 @@ public sealed partial class CredentialService(
     SecretBox secrets,
     RegistryClient registry,
     ClusterSettings settings,
+    ICredentialUsers users,
     TimeProvider time,
     ILogger<CredentialService> log) : IDisposable
 {
@@ -30,9 +31,6 @@ public sealed partial class CredentialService(
 
     // Raised after a change has committed. Handlers must not throw or block.
     public event Action<CredentialChange>? Changed;
-
-    // Which apps use a credential; set by the apps feature. Until then no app exists.
-    public Func<string, IReadOnlyList<string>> AppsUsing { get; set; } = _ => [];
 
     public IReadOnlyList<CredentialView> List() =>
         db.Read(d => d.Credentials.FindAll().OrderBy(c => c.Name, StringComparer.Ordinal).Select(View).ToList());
@@ -232,7 +230,7 @@ public sealed partial class CredentialService(
         try
         {
             var record = Find(name);
-            var apps = AppsUsing(record.Name);
+            var apps = users.AppsUsing(record.Name);
             if (apps.Count > 0 && !force)
             {
                 throw new OperationException(OperationError.FailedPrecondition,

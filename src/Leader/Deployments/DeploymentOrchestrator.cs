@@ -214,7 +214,7 @@ public sealed partial class DeploymentOrchestrator
         }
 
         var pinned = context.Pinned;
-        _apps.RecordDeployed(context.App.Id, context.Digest!, pinned, journal.Id);
+        _apps.RecordDeployed(context.App.Id, context.Tag, context.Digest!, pinned, journal.Id);
         _sessions.PublishPins();
         journal.Finish(DeploymentStatus.Succeeded, $"deployment {journal.Id} succeeded: {pinned}");
     }

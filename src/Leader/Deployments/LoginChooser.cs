@@ -8,21 +8,20 @@ namespace Cluster.Leader.Deployments;
 
 // Which stored credential the leader uses for an app's image: the app's own when it names one,
 // else the most specific stored match for the image (kubelet's keyring rule), else none
-// (anonymous).
+// (anonymous). Push-only (build) credentials are never used to pull.
 public sealed class LoginChooser(CredentialService credentials)
 {
     public (RegistryLogin? Login, bool Insecure, string? Name) For(AppRecord app, ImageReference image)
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(image);
-        if (app.Registry.Length > 0)
+        if (app.Registry.Length > 0 && credentials.Get(app.Registry) is { PushOnly: false } view)
         {
-            var view = credentials.Get(app.Registry);
             return (credentials.LoginOf(app.Registry), view.Insecure, view.Name);
         }
 
         var ring = new CredentialKeyring<CredentialView>();
-        foreach (var c in credentials.List())
+        foreach (var c in credentials.List().Where(c => !c.PushOnly))
         {
             ring.Add(c.Url, c);
         }

@@ -1,12 +1,14 @@
 using Cluster.Core.Docker;
 using Cluster.Core.Registry;
+using Cluster.Leader.Apps;
 
 namespace Cluster.Leader.Deployments;
 
-// Step "place": which nodes the service may run on (its constraints, on ready and active
-// nodes), and whether the image has a platform for each of them. Refusing here is cheaper and
-// clearer than a task that swarm rejects on one node.
-public sealed class PlaceStep(DockerEngine engine, RegistryClient registry) : IDeploymentStep
+// Step "place": whether the app may have the service of its name (a same-named service that is
+// not the app's is refused before any node pulls), which nodes the service may run on (its
+// constraints, on ready and active nodes), and whether the image has a platform for each of
+// them. Refusing here is cheaper and clearer than a task that swarm rejects on one node.
+public sealed class PlaceStep(DockerEngine engine, RegistryClient registry, OwnedServices services) : IDeploymentStep
 {
     public string Name => "place";
 
@@ -17,6 +19,12 @@ public sealed class PlaceStep(DockerEngine engine, RegistryClient registry) : ID
     public async Task<StepOutcome> RunAsync(DeploymentContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        var (_, refusal) = await services.FindAsync(context.App, cancellationToken);
+        if (refusal is not null)
+        {
+            return StepOutcome.Failed(refusal);
+        }
+
         context.Nodes = await engine.ListSwarmNodesAsync(cancellationToken);
         context.Targets = Placement.Eligible(context.Nodes, context.App.Constraints);
         if (context.Targets.Count == 0)

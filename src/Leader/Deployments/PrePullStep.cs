@@ -14,6 +14,9 @@ public sealed class PrePullStep(SessionRegistry sessions, PrePullReports reports
 {
     public const string NodeStep = "pre-pull";
 
+    // How often to look for an agent's new session after its session dropped.
+    private static readonly TimeSpan ReconnectPoll = TimeSpan.FromMilliseconds(250);
+
     public string Name => "pre-pull";
 
     public int Order => StepOrder.PrePull;
@@ -34,7 +37,11 @@ public sealed class PrePullStep(SessionRegistry sessions, PrePullReports reports
             : StepOutcome.Next;
     }
 
-    // Null on success, else "node X: why".
+    // Null on success, else "node X: why". A session that drops during the pull is not a
+    // failure: the agent keeps its result and reports it on its next session, and the order is
+    // sent again there in case it was lost with the old one (the agent runs an order id once at
+    // a time). Results are matched by order id, whichever session brings them; only the
+    // deadline (or cancellation) ends the wait.
     private async Task<string?> PrePullOneAsync(DeploymentContext context, SwarmNode node, string image, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         var journal = context.Journal;
@@ -44,62 +51,98 @@ public sealed class PrePullStep(SessionRegistry sessions, PrePullReports reports
             return error;
         }
 
-        var session = sessions.Live.FirstOrDefault(s => s.SwarmNodeId == node.Id);
+        var session = SessionOf(node, previous: null);
         if (session is null)
         {
             return Failed($"node {node.Hostname}: no agent connected; start cluster-agent on it");
         }
 
         var orderId = Guid.NewGuid().ToString("N");
+        var order = new LeaderMessage
+        {
+            PrePull = new PrePullOrder { OrderId = orderId, Image = image, DeploymentId = journal.Id, Deadline = Timestamp.FromDateTimeOffset(deadline) },
+        };
         var updates = reports.Subscribe(orderId);
+        var reconnects = 0;
         try
         {
-            session.Send(new LeaderMessage
-            {
-                PrePull = new PrePullOrder { OrderId = orderId, Image = image, DeploymentId = journal.Id, Deadline = Timestamp.FromDateTimeOffset(deadline) },
-            });
-            journal.Node(node.Hostname, NodeStep, StepStatus.Running);
             using var timeout = new CancellationTokenSource(Remaining(deadline), time);
-            using var gone = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, session.Token, cancellationToken);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+            session.Send(order);
+            journal.Node(node.Hostname, NodeStep, StepStatus.Running);
             try
             {
-                await foreach (var report in updates.ReadAllAsync(gone.Token))
+                while (true)
                 {
-                    if (report.KindCase == AgentMessage.KindOneofCase.PrePullProgress)
+                    using var live = CancellationTokenSource.CreateLinkedTokenSource(wait.Token, session.Token);
+                    try
                     {
-                        journal.NodeProgress(node.Hostname, NodeStep, report.PrePullProgress.BytesDone, report.PrePullProgress.BytesTotal);
-                        continue;
-                    }
+                        while (await updates.WaitToReadAsync(live.Token))
+                        {
+                            while (updates.TryRead(out var report))
+                            {
+                                if (report.KindCase == AgentMessage.KindOneofCase.PrePullProgress)
+                                {
+                                    journal.NodeProgress(node.Hostname, NodeStep, report.PrePullProgress.BytesDone, report.PrePullProgress.BytesTotal);
+                                    continue;
+                                }
 
-                    var result = report.PrePullResult;
-                    if (result.Ok)
+                                var result = report.PrePullResult;
+                                if (result.Ok)
+                                {
+                                    journal.Node(node.Hostname, NodeStep, StepStatus.Ok);
+                                    return null;
+                                }
+
+                                var why = string.IsNullOrEmpty(result.Message) ? result.Failure.ToString() : result.Message;
+                                return Failed($"node {node.Hostname}: {Describe(result.Failure)}: {why}");
+                            }
+                        }
+
+                        return Failed($"node {node.Hostname}: pre-pull abandoned");
+                    }
+                    catch (OperationCanceledException) when (!wait.IsCancellationRequested)
                     {
-                        journal.Node(node.Hostname, NodeStep, StepStatus.Ok);
-                        return null;
+                        // The session ended; wait for the agent's next one.
+                        journal.Say($"node {node.Hostname}: agent session ended during the pre-pull; waiting for it to reconnect");
+                        session = await NextSessionAsync(node, session, wait.Token);
+                        reconnects++;
+                        session.Send(order);
                     }
-
-                    var why = string.IsNullOrEmpty(result.Message) ? result.Failure.ToString() : result.Message;
-                    return Failed($"node {node.Hostname}: {Describe(result.Failure)}: {why}");
                 }
             }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                return Failed($"node {node.Hostname}: no pre-pull result within {options.PrePullDeadline.TotalSeconds:0} s (node unreachable or pull too slow)");
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return Failed($"node {node.Hostname}: pre-pull abandoned, the deployment was cancelled");
+                var within = $"within {options.PrePullDeadline.TotalSeconds:0} s";
+                return Failed(reconnects > 0 || session.Token.IsCancellationRequested
+                    ? $"node {node.Hostname}: its agent disconnected during the pre-pull and reported no result {within}"
+                    : $"node {node.Hostname}: no pre-pull result {within} (node unreachable or pull too slow)");
             }
             catch (OperationCanceledException)
             {
-                return Failed($"node {node.Hostname}: its agent disconnected during the pre-pull");
+                return Failed($"node {node.Hostname}: pre-pull abandoned, the deployment was cancelled");
             }
-
-            return Failed($"node {node.Hostname}: its agent disconnected during the pre-pull");
         }
         finally
         {
             reports.Unsubscribe(orderId);
+        }
+    }
+
+    // The node's live session, other than `previous`.
+    private AgentSession? SessionOf(SwarmNode node, AgentSession? previous) =>
+        sessions.Live.FirstOrDefault(s => s.SwarmNodeId == node.Id && !ReferenceEquals(s, previous) && !s.Token.IsCancellationRequested);
+
+    private async Task<AgentSession> NextSessionAsync(SwarmNode node, AgentSession previous, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (SessionOf(node, previous) is { } next)
+            {
+                return next;
+            }
+
+            await Task.Delay(ReconnectPoll, time, cancellationToken);
         }
     }
 

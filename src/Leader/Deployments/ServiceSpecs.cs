@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cluster.Leader.Apps;
 using Cluster.Leader.Storage;
 using Docker.DotNet.Models;
 
@@ -7,10 +8,9 @@ namespace Cluster.Leader.Deployments;
 // The swarm service spec of an app. The image is always pinned (repo:tag@digest): swarm then
 // runs exactly what was pre-pulled on every node, and a rescheduled task can never pick up a
 // different image under the same tag. Updates start new tasks first and roll back on failure.
+// The service carries the app's ownership labels (ServiceOwnership) and no registry auth.
 public static class ServiceSpecs
 {
-    public const string AppLabel = "cluster.app";
-
     public static ServiceSpec Build(AppRecord app, string pinnedImage)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -29,14 +29,14 @@ public static class ServiceSpecs
         return new ServiceSpec
         {
             Name = app.Name,
-            Labels = new Dictionary<string, string> { [AppLabel] = app.Name },
+            Labels = new Dictionary<string, string>(ServiceOwnership.LabelsFor(app)),
             TaskTemplate = new TaskSpec
             {
                 ContainerSpec = new ContainerSpec
                 {
                     Image = pinnedImage,
                     Env = app.Env.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}").ToList(),
-                    Labels = new Dictionary<string, string> { [AppLabel] = app.Name },
+                    Labels = new Dictionary<string, string> { [ServiceOwnership.AppLabel] = app.Name },
                 },
                 Placement = new Docker.DotNet.Models.Placement { Constraints = [.. app.Constraints] },
                 RestartPolicy = new SwarmRestartPolicy { Condition = "any", Delay = TimeSpan.FromSeconds(2) },
@@ -62,7 +62,7 @@ public static class ServiceSpecs
     }
 
     // Whether the running spec already is what we would send: then a deployment changes nothing
-    // and must not restart tasks (swarm would roll them for an auth-only change).
+    // and must not restart tasks. The ownership labels count: an adopted service gets them.
     public static bool Same(ServiceSpec current, ServiceSpec wanted)
     {
         ArgumentNullException.ThrowIfNull(current);
@@ -71,6 +71,7 @@ public static class ServiceSpecs
         var w = wanted.TaskTemplate!.ContainerSpec!;
         return c is not null &&
             c.Image == w.Image &&
+            wanted.Labels!.All(l => current.Labels is not null && current.Labels.TryGetValue(l.Key, out var v) && v == l.Value) &&
             (c.Env ?? []).SequenceEqual(w.Env ?? []) &&
             (current.TaskTemplate?.Placement?.Constraints ?? []).SequenceEqual(wanted.TaskTemplate.Placement?.Constraints ?? []) &&
             current.Mode?.Replicated?.Replicas == wanted.Mode?.Replicated?.Replicas &&

@@ -46,6 +46,7 @@ internal static partial class LeaderHost
         builder.Services.AddSingleton(_ => new DockerEngine(options.DockerHost));
         builder.Services.AddSingleton(sp => new RegistryClient(time: sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ClusterSettings>();
+        builder.Services.AddSingleton<ICredentialUsers, AppCredentialUsers>();
         builder.Services.AddSingleton<CredentialService>();
         builder.Services.AddSingleton(options.CredentialHelpers);
         builder.Services.AddSingleton<CredentialHelperRunner>();
@@ -55,10 +56,12 @@ internal static partial class LeaderHost
         builder.Services.AddSingleton<NodeStore>();
         builder.Services.AddSingleton<NodeAuthenticator>();
         builder.Services.AddSingleton<SwarmMembership>();
+        builder.Services.AddSingleton<IPinSource, PinnedImages>();
         builder.Services.AddSingleton<SessionRegistry>();
         builder.Services.AddSingleton<PrePullReports>();
         builder.Services.AddSingleton<NodeService>();
         builder.Services.AddHostedService<AckWriter>();
+        builder.Services.AddSingleton<OwnedServices>();
         builder.Services.AddSingleton<AppService>();
         builder.Services.AddDeployments(options.Deployments);
         builder.Services.AddAutoSync(options.AutoSync);
@@ -112,8 +115,7 @@ internal static partial class LeaderHost
             app.Services.GetRequiredService<SessionRegistry>().CloseAll();
         });
         await ProbeEngineAsync(app.Services.GetRequiredService<DockerEngine>(), log, cancellationToken);
-        // Apps register which credentials they use; deployments cut short by a restart are closed.
-        app.Services.GetRequiredService<AppService>();
+        // Deployments cut short by a restart are closed.
         await app.Services.GetRequiredService<DeploymentOrchestrator>().RecoverInterruptedAsync(cancellationToken);
 
         await app.RunAsync();

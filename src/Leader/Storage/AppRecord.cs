@@ -47,5 +47,12 @@ public sealed class AppRecord
 
     public string ServiceId { get; set; } = "";
 
+    // The existing swarm service (full ID) the operator took over with `app create --adopt`;
+    // the first deployment replaces its spec and labels it as the app's.
+    public string AdoptServiceId { get; set; } = "";
+
+    // The tag the app runs since its last successful deployment (a custom tag becomes current).
+    public string RunningTag { get; set; } = "";
+
     public DateTime CreatedAt { get; set; }
 }

@@ -18,7 +18,7 @@ namespace Cluster.NodeAgent.Credentials;
 // CredentialRecheckInterval, so a password changed at the registry turns red by itself.
 // Requests queue up and are coalesced; checks never hold up the session.
 internal sealed partial class CredentialChecker(
-    INodeEngine engine,
+    IDockerEngine engine,
     AssignmentStore store,
     LeaderOutbox outbox,
     AgentOptions options,

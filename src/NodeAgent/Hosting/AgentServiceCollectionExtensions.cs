@@ -1,6 +1,6 @@
+using Cluster.Core.Docker;
 using Cluster.NodeAgent.Assignments;
 using Cluster.NodeAgent.Credentials;
-using Cluster.NodeAgent.Engine;
 using Cluster.NodeAgent.PrePull;
 using Cluster.NodeAgent.Session;
 using Cluster.NodeJoin;
@@ -16,7 +16,7 @@ internal static class AgentServiceCollectionExtensions
     {
         services.AddSingleton(options);
         services.AddSingleton<INodeJoinOptions>(options);
-        services.AddSingleton<INodeEngine, DockerNodeEngine>();
+        services.AddSingleton<IDockerEngine>(sp => sp.GetRequiredService<DockerEngine>());
 
         services.AddSingleton(new IdentityStore(options.StateDir));
         services.AddSingleton<JoinTokenSource>();
@@ -35,6 +35,7 @@ internal static class AgentServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<CredentialChecker>());
         services.AddSingleton<PrePuller>();
         services.AddHostedService(sp => sp.GetRequiredService<PrePuller>());
+        services.AddHostedService<PinKeeper>();
 
         services.AddSingleton<ISessionRunner, AgentSession>();
         services.AddSingleton(new SessionBackoff());

@@ -15,7 +15,7 @@ namespace Cluster.NodeAgent.PrePull;
 // failure is reported, not only the last. With no matching credential the pull is anonymous.
 // The digest decides what is pulled; an image already present under that digest is not
 // pulled again (swarm uses the local copy, so a registry outage cannot block the deployment).
-internal sealed class KeyringPuller(INodeEngine engine)
+internal sealed class KeyringPuller(IDockerEngine engine)
 {
     public static CredentialKeyring<NodeCredential> BuildKeyring(AssignmentSnapshot snapshot)
     {
@@ -73,7 +73,7 @@ internal sealed class KeyringPuller(INodeEngine engine)
                 var who = credential is null ? "anonymous" : $"registry '{credential.Name}'";
                 try
                 {
-                    await engine.PullAsync(image, credential?.ToLogin(), progress, linked.Token);
+                    await engine.PullImageAsync(image, credential?.ToLogin(), progress, linked.Token);
                     var id = await engine.FindImageIdAsync(reference, linked.Token) ?? "";
                     return new PullOutcome { Ok = true, ImageId = id, Attempts = attempts, Message = $"pulled {image.Canonical} ({who})" };
                 }

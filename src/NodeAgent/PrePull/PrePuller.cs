@@ -12,8 +12,11 @@ namespace Cluster.NodeAgent.PrePull;
 
 // Runs the leader's pre-pull orders and keeps pinned images present, beside the session (a
 // long pull never holds up heartbeats). Each order gets throttled progress while a session is
-// up and exactly one PrePullResult, which waits in the outbox across a reconnect. An order id
-// already running is not started twice; neither is a pinned image.
+// up and one PrePullResult, which waits in the outbox across a reconnect. A result is also kept
+// until its order's deadline and reported again at the start of every new session: one that a
+// breaking session took but never delivered still reaches the leader, which matches results by
+// order id and ignores repeats. An order id already running is not started twice; neither is a
+// pinned image.
 internal sealed partial class PrePuller(
     KeyringPuller puller,
     AssignmentStore store,
@@ -24,7 +27,12 @@ internal sealed partial class PrePuller(
     // When an order names no deadline, and for pinned images.
     public static readonly TimeSpan DefaultDeadline = TimeSpan.FromHours(1);
 
+    // Results kept for re-sending, at most this many (the one whose deadline comes first is dropped).
+    public const int KeptResults = 256;
+
     private static readonly TimeSpan LongestTimer = TimeSpan.FromDays(30);
+
+    private readonly ConcurrentDictionary<string, (PrePullResult Result, DateTimeOffset Until)> _kept = new(StringComparer.Ordinal);
 
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
@@ -46,8 +54,25 @@ internal sealed partial class PrePuller(
                 Log.OrderFailed(log, order.OrderId, result.Message);
             }
 
+            Keep(result, order.Deadline?.ToDateTimeOffset() ?? time.GetUtcNow() + DefaultDeadline);
             outbox.Report(new AgentMessage { PrePullResult = result });
         });
+    }
+
+    // A new session started: every kept result whose order is still current goes out again.
+    public void ReportKeptResults()
+    {
+        var now = time.GetUtcNow();
+        foreach (var (orderId, kept) in _kept)
+        {
+            if (kept.Until <= now)
+            {
+                _kept.TryRemove(orderId, out _);
+                continue;
+            }
+
+            outbox.Report(new AgentMessage { PrePullResult = kept.Result });
+        }
     }
 
     public void EnsurePinned(IEnumerable<PinnedImage> pins)
@@ -102,10 +127,15 @@ internal sealed partial class PrePuller(
         return outcome.ToResult(order.OrderId);
     }
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        outbox.Attached += ReportKeptResults;
+        return Task.CompletedTask;
+    }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        outbox.Attached -= ReportKeptResults;
         await _stopping.CancelAsync();
         try
         {
@@ -136,6 +166,15 @@ internal sealed partial class PrePuller(
         else
         {
             Log.PinFailed(log, pin.AppId, pin.Image, outcome.Message);
+        }
+    }
+
+    private void Keep(PrePullResult result, DateTimeOffset until)
+    {
+        _kept[result.OrderId] = (result, until);
+        while (_kept.Count > KeptResults && _kept.MinBy(k => k.Value.Until) is { Key: { } oldest })
+        {
+            _kept.TryRemove(oldest, out _);
         }
     }
 

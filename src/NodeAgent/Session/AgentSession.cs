@@ -25,7 +25,7 @@ internal sealed partial class AgentSession(
     EngineWatch engineWatch,
     JoinTokenSource tokens,
     IdentityManager identities,
-    INodeEngine engine,
+    IDockerEngine engine,
     AssignmentStore store,
     LeaderOutbox outbox,
     CredentialChecker checker,

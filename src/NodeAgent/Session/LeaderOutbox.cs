@@ -31,7 +31,16 @@ internal sealed class LeaderOutbox
         return Volatile.Read(ref _session)?.TryWrite(message) ?? false;
     }
 
-    internal void Attach(ChannelWriter<AgentMessage> session) => Volatile.Write(ref _session, session);
+    // Raised when a new session starts taking reports. A report taken by a session that then
+    // broke may never have reached the leader; work that keeps its results (pre-pulls) reports
+    // them again here, and the leader ignores what it already has.
+    public event Action? Attached;
+
+    internal void Attach(ChannelWriter<AgentMessage> session)
+    {
+        Volatile.Write(ref _session, session);
+        Attached?.Invoke();
+    }
 
     internal void Detach(ChannelWriter<AgentMessage> session) => Interlocked.CompareExchange(ref _session, null, session);
 }

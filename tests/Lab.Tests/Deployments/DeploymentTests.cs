@@ -18,6 +18,7 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
     private readonly string _app = "app-" + Guid.NewGuid().ToString("N")[..8];
     private readonly string _user = "d" + Guid.NewGuid().ToString("N")[..10];
     private readonly string _password = "deploy-pw-" + Guid.NewGuid().ToString("N");
+    private readonly List<string> _foreignServices = [];
     private AgentCluster _cluster = null!;
     private DockerEngine _manager = null!;
 
@@ -34,6 +35,18 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
 
     public async Task DisposeAsync()
     {
+        foreach (var id in _foreignServices)
+        {
+            try
+            {
+                await _manager.Client.Swarm.RemoveServiceAsync(id);
+            }
+            catch (global::Docker.DotNet.DockerApiException)
+            {
+                // removed by the test (which would be a failure it reports itself)
+            }
+        }
+
         try
         {
             await _manager.Client.Swarm.RemoveServiceAsync(_app);
@@ -370,6 +383,153 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
         Assert.True(remove.Exit == 0, remove.ToString());
         await Assert.ThrowsAsync<global::Docker.DotNet.DockerApiException>(() => _manager.Client.Swarm.InspectServiceAsync(_app));
         Assert.NotEqual(0, (await _cluster.Leader.CtlAsync("app", "show", _app)).Exit);
+    }
+
+    // Issue #9.4: `app remove 225r` deleted the unrelated service whose ID began with 225r.
+    [Fact]
+    public async Task AppNamedLikeAnotherServicesIdPrefix_RemoveLeavesThatServiceRunning()
+    {
+        var foreign = await CreateForeignServiceAsync("foreign-" + Guid.NewGuid().ToString("N")[..8], labels: null);
+        var prefix = foreign[..6];
+        Assert.Equal(0, (await _cluster.Leader.CtlAsync("app", "create", prefix, "--image", $"{Repository}:v1")).Exit);
+
+        var remove = await _cluster.Leader.CtlAsync("app", "remove", prefix);
+
+        Assert.True(remove.Exit == 0, remove.ToString());
+        Assert.Equal(foreign, (await _manager.Client.Swarm.InspectServiceAsync(foreign)).ID);
+        Assert.Contains("no swarm service", remove.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SameNamedUnlabeledService_RefusedWithoutAdopt_AdoptedServiceIsReplacedInPlace()
+    {
+        var digest = await PushAsync("v1");
+        var foreign = await CreateForeignServiceAsync(_app, labels: null);
+
+        var refused = await _cluster.Leader.CtlAsync("app", "create", _app, "--image", $"{Repository}:v1", "--constraint", "node.role==worker");
+        Assert.NotEqual(0, refused.Exit);
+        Assert.Contains("--adopt", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains(foreign[..12], refused.Stderr, StringComparison.Ordinal);
+        Assert.NotEqual(0, (await _cluster.Leader.CtlAsync("app", "show", _app)).Exit);
+
+        var adopt = await _cluster.Leader.CtlAsync("app", "create", _app, "--image", $"{Repository}:v1", "--constraint", "node.role==worker", "--adopt");
+        Assert.True(adopt.Exit == 0, adopt.ToString());
+        Assert.Contains($"adopting swarm service '{_app}' (id {foreign[..12]}", adopt.Stdout, StringComparison.Ordinal);
+        Assert.Equal("succeeded", (await DeployAsync()).GetProperty("status").GetString());
+
+        var service = await ServiceAsync();
+        Assert.Equal(foreign, service.ID);
+        Assert.Equal($"{Repository}:v1@{digest}", service.Spec!.TaskTemplate!.ContainerSpec!.Image);
+        Assert.Equal(_app, service.Spec.Labels["cluster.app"]);
+        Assert.True(service.Spec.Labels.ContainsKey("cluster.app-id"));
+    }
+
+    [Fact]
+    public async Task ServiceLabeledForAnotherApp_NeverAdoptedUpdatedOrRemoved()
+    {
+        await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker");
+        var foreign = await CreateForeignServiceAsync(_app, new Dictionary<string, string> { ["cluster.app"] = "someone-else", ["cluster.app-id"] = "0123" });
+        var before = await ServiceAsync();
+
+        var deploy = await _cluster.Leader.CtlAsync("deploy", _app, "-o", "json");
+
+        Assert.NotEqual(0, deploy.Exit);
+        using (var doc = JsonDocument.Parse(deploy.Stdout))
+        {
+            Assert.Equal("failed", doc.RootElement.GetProperty("status").GetString());
+            Assert.Contains("labeled for app 'someone-else'", doc.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(before.Version!.Index, (await ServiceAsync()).Version!.Index);
+        var other = _app + "-b";
+        await CreateForeignServiceAsync(other, new Dictionary<string, string> { ["cluster.app"] = "someone-else" });
+        var adopt = await _cluster.Leader.CtlAsync("app", "create", other, "--image", $"{Repository}:v1", "--adopt");
+        Assert.NotEqual(0, adopt.Exit);
+        Assert.Contains("never taken over", adopt.Stderr, StringComparison.Ordinal);
+
+        var remove = await _cluster.Leader.CtlAsync("app", "remove", _app);
+        Assert.True(remove.Exit == 0, remove.ToString());
+        Assert.Contains("left untouched", remove.Stdout, StringComparison.Ordinal);
+        Assert.Equal(foreign, (await ServiceAsync()).ID);
+    }
+
+    // Issue #9.5: swarm keeps a service's registry auth, base64 but readable, in every worker's
+    // tasks.db and in the managers' raft log. After deploys that pull with a credential, no
+    // node's Docker dir and no agent's state dir holds its password, plain or base64-encoded.
+    [Fact]
+    public async Task DeploysWithACredential_LeaveItsPasswordOnNoNodeDiskAndInNoAgentState()
+    {
+        await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker", "--replicas", "2", "--registry", "lab");
+        Assert.Equal("succeeded", (await DeployAsync()).GetProperty("status").GetString());
+        await PushAsync("v2");
+        Assert.Equal("succeeded", (await DeployAsync("--tag", "v2")).GetProperty("status").GetString());
+
+        var dirs = Enumerable.Range(1, lab.Env.Nodes)
+            .SelectMany(n => new[] { Path.GetDirectoryName(lab.Env.NodeSocket(n).AbsolutePath)!, _cluster.StateDir(n) })
+            .ToList();
+        var hits = SecretScan.Find(dirs, _password);
+
+        Assert.True(hits.Count == 0, "the registry password was found in: " + string.Join(", ", hits));
+        // The scan does read what swarm stores: the workers' task stores name the app.
+        Assert.NotEmpty(SecretScan.Find([Path.GetDirectoryName(lab.Env.NodeSocket(2).AbsolutePath)!, Path.GetDirectoryName(lab.Env.NodeSocket(3).AbsolutePath)!], _app));
+    }
+
+    // Issue #13.2: after the password changes, a rescheduled task must still start on a node
+    // whose copy of the image was removed: the agent pulls it again with the current credential.
+    [Fact]
+    public async Task CredentialRotated_ImageRemovedOnTheOtherWorker_DrainedTaskStartsThere()
+    {
+        var digest = await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker", "--replicas", "1", "--registry", "lab");
+        Assert.Equal("succeeded", (await DeployAsync()).GetProperty("status").GetString());
+        var newPassword = "rotated-" + Guid.NewGuid().ToString("N");
+        await Htpasswd.SetAsync(lab.Env, _user, newPassword);
+        var update = await _cluster.Leader.CtlWithStdinAsync(newPassword, "registry", "update", "lab", "--password-stdin");
+        Assert.True(update.Exit == 0, update.ToString());
+
+        var nodes = await _manager.ListSwarmNodesAsync(CancellationToken.None);
+        var running = Assert.Single(await RunningTasksAsync());
+        var from = nodes.Single(n => n.Id == running.NodeID);
+        var to = nodes.Single(n => n.Role == "worker" && n.Id != from.Id);
+        var toNode = Enumerable.Range(1, lab.Env.Nodes).Single(i => lab.Env.NodeHostname(i) == to.Hostname);
+        using (var engine = new DockerEngine(lab.Env.NodeSocket(toNode)))
+        {
+            await engine.RemoveImageAsync($"{Repository}@{digest}", CancellationToken.None);
+        }
+
+        try
+        {
+            await SetAvailabilityAsync(from.Id, "drain");
+            await _cluster.WaitAsync($"the task to run on {to.Hostname}", async () =>
+            {
+                var tasks = await RunningTasksAsync();
+                return tasks.Count == 1 && tasks[0].NodeID == to.Id && tasks[0].Spec!.ContainerSpec!.Image == $"{Repository}:v1@{digest}";
+            }, TimeSpan.FromSeconds(120));
+        }
+        finally
+        {
+            await SetAvailabilityAsync(from.Id, "active");
+        }
+    }
+
+    // A service made behind the cluster's back: no tasks (0 replicas), so no image is needed.
+    private async Task<string> CreateForeignServiceAsync(string name, IDictionary<string, string>? labels)
+    {
+        var created = await _manager.Client.Swarm.CreateServiceAsync(new ServiceCreateParameters
+        {
+            Service = new ServiceSpec
+            {
+                Name = name,
+                Labels = labels ?? new Dictionary<string, string>(),
+                TaskTemplate = new TaskSpec { ContainerSpec = new ContainerSpec { Image = $"{lab.Env.Registry}/foreign/{name}:1" } },
+                Mode = new ServiceMode { Replicated = new ReplicatedService { Replicas = 0 } },
+            },
+        });
+        var id = created.ID!;
+        _foreignServices.Add(id);
+        return id;
     }
 
     private async Task<string> PushAsync(string tag, bool crash = false)

@@ -123,6 +123,32 @@ public sealed class PrePullerTests : IDisposable
         Assert.False(session.Reader.TryRead(out _));  // the rest fell within the same quarter second
     }
 
+    [Fact]
+    public async Task NewSession_ResultTakenByABrokenSession_IsReportedAgainUntilTheOrderDeadline()
+    {
+        await _puller.StartAsync(CancellationToken.None);
+        Hold(Node("all", "registry.example:5000", username: "all-user"));
+        _engine.PullSucceeds("all-user", "sha256:" + new string('e', 64));
+        var order = Order("o-7");
+        order.Deadline = Timestamp.FromDateTimeOffset(_time.GetUtcNow().AddMinutes(5));
+
+        _puller.Start(order);
+        // The first session takes the result, then breaks before the leader has it.
+        var lost = await _outbox.Reports.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("o-7", lost.PrePullResult.OrderId);
+
+        _outbox.Attach(System.Threading.Channels.Channel.CreateUnbounded<AgentMessage>().Writer);
+        Assert.True(_outbox.Reports.TryRead(out var again));
+        Assert.Equal(lost.PrePullResult, again.PrePullResult);
+
+        // Once the order's deadline has passed the leader no longer waits for it: not sent again.
+        _time.Advance(TimeSpan.FromMinutes(5));
+        _outbox.Attach(System.Threading.Channels.Channel.CreateUnbounded<AgentMessage>().Writer);
+        Assert.False(_outbox.Reports.TryRead(out _));
+        await _puller.StopAsync(CancellationToken.None);
+        Assert.Single(_engine.PullCalls);
+    }
+
     public void Dispose() => _puller.Dispose();
 
     private static PrePullOrder Order(string id) => new() { OrderId = id, Image = Image, DeploymentId = "d-1" };

@@ -9,7 +9,7 @@ namespace Cluster.NodeAgent.Tests.Support;
 
 // A node engine whose answers the test scripts: per username (null = anonymous) what a login or
 // a pull does. It stands in for the local Docker engine only, never for the leader.
-internal sealed class ScriptedEngine : INodeEngine
+internal sealed class ScriptedEngine : IDockerEngine
 {
     private readonly ConcurrentDictionary<string, Func<CancellationToken, Task>> _pulls = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Func<CancellationToken, Task>> _logins = new(StringComparer.Ordinal);
@@ -82,7 +82,7 @@ internal sealed class ScriptedEngine : INodeEngine
         return _logins.TryGetValue(login.Username, out var script) ? script(cancellationToken) : Task.CompletedTask;
     }
 
-    public async Task PullAsync(ImageReference image, RegistryLogin? login, IProgress<JSONMessage>? progress, CancellationToken cancellationToken)
+    public async Task PullImageAsync(ImageReference image, RegistryLogin? login, IProgress<JSONMessage>? progress, CancellationToken cancellationToken)
     {
         var user = login?.Username ?? Anonymous;
         var reference = image.Digest is { } d ? $"{image.Name}@{d}" : image.Canonical;
@@ -106,4 +106,29 @@ internal sealed class ScriptedEngine : INodeEngine
 
     public Task<string?> FindImageIdAsync(string reference, CancellationToken cancellationToken) =>
         Task.FromResult(Present.TryGetValue(reference, out var id) ? id : null);
+
+    // Holds the watch open until cancelled; ImageRemoved fires it.
+    public async Task WatchImageRemovalsAsync(Action onRemoved, CancellationToken cancellationToken)
+    {
+        _onRemoved = onRemoved;
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        finally
+        {
+            _onRemoved = null;
+        }
+    }
+
+    // As `docker rmi`: the image is gone and the engine says so on its event stream.
+    public void ImageRemoved(string reference)
+    {
+        Present.TryRemove(reference, out _);
+        _onRemoved?.Invoke();
+    }
+
+    public bool Watching => _onRemoved is not null;
+
+    private volatile Action? _onRemoved;
 }
