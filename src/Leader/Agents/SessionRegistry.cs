@@ -157,7 +157,7 @@ public sealed partial class SessionRegistry : IDisposable
                 return;
             }
 
-            increment.Changes.AddRange(PinsFor(session).Select(Assignments.Pin));
+            increment.Changes.AddRange(_pins.PinsFor(session).Select(Assignments.Pin));
             // The agent already holds every credential the history does not mention; a check
             // report of those is as legitimate as one of the sent ones.
             foreach (var (credential, _) in _credentials.PullSnapshot().Credentials)
