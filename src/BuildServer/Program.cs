@@ -11,10 +11,15 @@ var workDir = new Option<DirectoryInfo>("--work-dir")
     Required = true,
 };
 var dockerHost = DaemonCommandLine.DockerHostOption();
+var parallel = new Option<int>("--parallel")
+{
+    Description = "Build jobs run at once (1 to 16)",
+    DefaultValueFactory = _ => 1,
+};
 
 var root = new RootCommand("cluster-builder: builds images from Git with its local engine and pushes them to the cluster's registry; on a single-node cluster it keeps images local and skips the registry.")
 {
-    leader, joinToken, joinTokenFile, workDir, dockerHost,
+    leader, joinToken, joinTokenFile, workDir, dockerHost, parallel,
 };
 root.SetAction((parse, cancellationToken) =>
 {
@@ -29,9 +34,22 @@ root.SetAction((parse, cancellationToken) =>
     {
         Leader = parse.GetValue(leader)!,
         JoinToken = token,
+        JoinTokenFile = string.IsNullOrWhiteSpace(parse.GetValue(joinToken)) ? parse.GetValue(joinTokenFile)?.FullName : null,
         WorkDir = parse.GetValue(workDir)!.FullName,
         DockerHost = parse.GetValue(dockerHost)!,
+        Parallelism = parse.GetValue(parallel),
     };
+    var problems = options.Validate().ToList();
+    if (problems.Count > 0)
+    {
+        foreach (var problem in problems)
+        {
+            Console.Error.WriteLine($"cluster-builder: {problem}");
+        }
+
+        return Task.FromResult(2);
+    }
+
     return BuilderHost.RunAsync(options, cancellationToken);
 });
 return await DaemonCommandLine.RunAsync(root, args);

@@ -66,6 +66,17 @@ public sealed class DockerEngine : IDockerEngine, IDisposable
     public async Task<string> BuildImageAsync(BuildContext context, string tag, IProgress<string>? log, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        using var tar = context.ToTar();
+        return await BuildImageAsync(tar, new ImageBuildRequest { Tag = tag }, log, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Builds from a context tar and returns the image id. Every line the engine prints is
+    // reported to `log` in order, before this returns; a failure that arrives only in the stream
+    // (a failing RUN, a missing COPY source) is thrown like one the API call throws.
+    public async Task<string> BuildImageAsync(Stream contextTar, ImageBuildRequest request, IProgress<string>? log, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(contextTar);
+        ArgumentNullException.ThrowIfNull(request);
         string? imageId = null;
         string? error = null;
         var progress = new SynchronousProgress<JSONMessage>(message =>
@@ -78,23 +89,35 @@ public sealed class DockerEngine : IDockerEngine, IDisposable
 
             if (!string.IsNullOrWhiteSpace(message.Stream))
             {
-                log?.Report(message.Stream.TrimEnd('\n'));
+                foreach (var line in message.Stream.TrimEnd('\n').Split('\n'))
+                {
+                    log?.Report(line.TrimEnd('\r'));
+                }
             }
         });
-        using var tar = context.ToTar();
-        await Run("build", tag, () => _client.Images.BuildImageFromDockerfileAsync(
-            new ImageBuildParameters { Tags = [tag], Remove = true, ForceRemove = true },
-            tar,
+        var parameters = new ImageBuildParameters
+        {
+            Tags = [request.Tag],
+            Remove = true,
+            ForceRemove = true,
+            Dockerfile = string.IsNullOrWhiteSpace(request.Dockerfile) ? null : request.Dockerfile,
+            Target = string.IsNullOrWhiteSpace(request.Target) ? null : request.Target,
+            BuildArgs = request.BuildArgs.Count == 0 ? null : request.BuildArgs.ToDictionary(kv => kv.Key, kv => kv.Value),
+            Labels = request.Labels.Count == 0 ? null : request.Labels.ToDictionary(kv => kv.Key, kv => kv.Value),
+        };
+        await Run("build", request.Tag, () => _client.Images.BuildImageFromDockerfileAsync(
+            parameters,
+            contextTar,
             authConfigs: null,
             headers: null,
             progress,
             cancellationToken)).ConfigureAwait(false);
         if (error is not null)
         {
-            throw new DockerOperationException("build", tag, EngineErrorClassifier.Classify(error), error);
+            throw new DockerOperationException("build", request.Tag, EngineErrorClassifier.Classify(error), error);
         }
 
-        return imageId ?? throw new DockerOperationException("build", tag, RegistryFailureKind.Engine, "the engine reported no image id");
+        return imageId ?? throw new DockerOperationException("build", request.Tag, RegistryFailureKind.Engine, "the engine reported no image id");
     }
 
     // Pushes name:tag and returns the manifest digest the registry stored.

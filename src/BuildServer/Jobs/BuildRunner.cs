@@ -1,0 +1,205 @@
+using Cluster.BuildServer.Context;
+using Cluster.BuildServer.Git;
+using Cluster.BuildServer.Hosting;
+using Cluster.Core.Docker;
+using Cluster.Core.Images;
+using Cluster.Core.Registry;
+using Cluster.Protos.Build.V1;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.BuildServer.Jobs;
+
+// Runs one build job to exactly one BuildResult: fetch the commit, pack the context, build with
+// the local engine, then push (or keep the image local in single-node mode). Every line the
+// user should see goes to `log` as it happens. The job directory is deleted afterwards, whatever
+// happened; the push credential lives only in memory for the duration of the push.
+internal sealed partial class BuildRunner(DockerEngine engine, GitFetcher git, BuilderOptions options, ILogger<BuildRunner> log)
+{
+    // Lines kept for a failing step's report.
+    public const int TailLines = 15;
+
+    public const string CommitLabel = "cluster.commit";
+
+    public async Task<BuildResult> RunAsync(BuildJob job, Action<string> say, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(say);
+        var result = new BuildResult { JobId = job.JobId };
+        var jobDir = Path.Combine(options.WorkDir, "jobs", SafeName(job.JobId));
+        Log.Started(log, job.JobId, job.App, job.DeploymentId);
+        try
+        {
+            Directory.CreateDirectory(jobDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            await BuildAsync(job, jobDir, result, say, cancellationToken);
+            result.Ok = true;
+            Log.Succeeded(log, job.JobId, result.Image);
+        }
+        catch (BuildFailure e)
+        {
+            Fill(result, e.Stage, e.Message, e.Step, e.LastLines);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            var timedOut = job.Deadline is { } d && DateTimeOffset.UtcNow >= d.ToDateTimeOffset();
+            Fill(result, timedOut ? "timeout" : "cancelled", timedOut
+                ? $"the build did not finish before its deadline ({job.Deadline!.ToDateTimeOffset():u}); nothing was pushed. Raise it with --build-timeout"
+                : "the build was cancelled; nothing was pushed", "", []);
+        }
+        catch (DockerOperationException e)
+        {
+            Fill(result, "build", $"the builder's Docker engine failed: {e.Message}", "", []);
+        }
+        finally
+        {
+            TryDelete(jobDir);
+        }
+
+        if (!result.Ok)
+        {
+            Log.Failed(log, job.JobId, result.FailedStage, result.Error);
+        }
+
+        return result;
+    }
+
+    private async Task BuildAsync(BuildJob job, string jobDir, BuildResult result, Action<string> say, CancellationToken cancellationToken)
+    {
+        var source = Path.Combine(jobDir, "src");
+        var auth = job.GitCredential is { Token.Length: > 0 } c ? new GitAuth(c.Username, c.Token) : null;
+        var commit = await git.FetchAsync(job.GitUrl, job.GitRef, jobDir, source, auth, say, cancellationToken);
+        result.GitCommit = commit;
+
+        var contextDir = Path.GetFullPath(Path.Combine(source, job.ContextDir ?? ""));
+        if (contextDir != source && !contextDir.StartsWith(source + "/", StringComparison.Ordinal))
+        {
+            throw new BuildFailure("context", $"--context '{job.ContextDir}' points outside the repository");
+        }
+
+        var dockerfile = string.IsNullOrWhiteSpace(job.Dockerfile) ? "Dockerfile" : job.Dockerfile;
+        var tarFile = Path.Combine(jobDir, "context.tar");
+        var files = ContextArchive.Write(contextDir, dockerfile, tarFile);
+        say($"build context: {files} entries from {(string.IsNullOrWhiteSpace(job.ContextDir) ? "the repository root" : job.ContextDir)} (.dockerignore honoured)");
+
+        var tag = commit[..12] + (job.TagSuffix.Length > 0 ? "-" + job.TagSuffix : "");
+        var reference = $"{job.Image}:{tag}";
+        var labels = new Dictionary<string, string>(job.Labels, StringComparer.Ordinal) { [CommitLabel] = commit };
+        var tail = new Queue<string>();
+        var step = "";
+        var lineLog = new SynchronousProgress<string>(line =>
+        {
+            if (line.StartsWith("Step ", StringComparison.Ordinal))
+            {
+                step = line;
+                tail.Clear();
+            }
+            else
+            {
+                tail.Enqueue(line);
+                if (tail.Count > TailLines)
+                {
+                    tail.Dequeue();
+                }
+            }
+
+            say(line);
+        });
+        string imageId;
+        await using (var tar = File.OpenRead(tarFile))
+        {
+            try
+            {
+                imageId = await engine.BuildImageAsync(tar, new ImageBuildRequest
+                {
+                    Tag = reference,
+                    Dockerfile = dockerfile,
+                    Target = job.TargetStage,
+                    BuildArgs = job.BuildArgs,
+                    Labels = labels,
+                }, lineLog, cancellationToken);
+            }
+            catch (DockerOperationException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                var where = step.Length > 0 ? $" at {step}" : "";
+                throw new BuildFailure("build", $"the build failed{where}: {e.Detail}", step, [.. tail], e);
+            }
+        }
+
+        result.ImageId = imageId;
+        say($"built {reference} ({imageId})");
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!job.Push)
+        {
+            result.Image = reference;
+            say($"kept {reference} in the local engine (single-node: no registry needed)");
+            return;
+        }
+
+        var image = ImageReference.Parse(reference);
+        var login = job.PushCredential is { Secret.Length: > 0 } p ? new RegistryLogin(p.ServerAddress, p.Username, p.Secret) : null;
+        say($"pushing {reference}");
+        string digest;
+        try
+        {
+            digest = await engine.PushImageAsync(image, login, cancellationToken);
+        }
+        catch (DockerOperationException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new BuildFailure("push", $"push of {reference} to {image.Registry} failed: {e.Detail}{PushHint(e.Kind)}", inner: e);
+        }
+
+        result.Digest = digest;
+        result.Image = $"{reference}@{digest}";
+        say($"pushed {reference} as {digest}");
+    }
+
+    private static string PushHint(RegistryFailureKind kind) => kind switch
+    {
+        RegistryFailureKind.Unauthorized => "; verify the build registry's token has write permissions (`clusterctl cluster set-registry`)",
+        RegistryFailureKind.Forbidden => "; the build registry's credential may not push to this namespace",
+        RegistryFailureKind.Unreachable => "; the build server cannot reach the registry",
+        _ => "",
+    };
+
+    private static void Fill(BuildResult result, string stage, string error, string step, IReadOnlyList<string> lastLines)
+    {
+        result.Ok = false;
+        result.FailedStage = stage;
+        result.Error = error;
+        result.FailedStep = step;
+        result.LastLines.Clear();
+        result.LastLines.AddRange(lastLines);
+    }
+
+    private static string SafeName(string id) =>
+        new(id.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray());
+
+    private void TryDelete(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.CleanupFailed(log, dir, e.Message);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(2100, LogLevel.Information, "build {JobId} of app {App} (deployment {DeploymentId}) started")]
+        public static partial void Started(ILogger logger, string jobId, string app, string deploymentId);
+
+        [LoggerMessage(2101, LogLevel.Information, "build {JobId} succeeded: {Image}")]
+        public static partial void Succeeded(ILogger logger, string jobId, string image);
+
+        [LoggerMessage(2102, LogLevel.Warning, "build {JobId} failed at {Stage}: {Error}")]
+        public static partial void Failed(ILogger logger, string jobId, string stage, string error);
+
+        [LoggerMessage(2103, LogLevel.Warning, "could not delete the job directory {Dir}: {Reason}")]
+        public static partial void CleanupFailed(ILogger logger, string dir, string reason);
+    }
+}
