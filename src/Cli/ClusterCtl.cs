@@ -38,6 +38,7 @@ public static class ClusterCtl
         root.Subcommands.Add(NodeCommands.Build(stdout, stderr));
         root.Subcommands.Add(AppCommands.Build(stdout, stderr));
         root.Subcommands.Add(WebhookCommands.Build(stdout, stderr));
+        root.Subcommands.Add(GitCommands.Build(stdout, stderr, stdin));
         foreach (var command in DeployCommands.Build(stdout, stderr))
         {
             root.Subcommands.Add(command);

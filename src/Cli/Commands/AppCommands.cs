@@ -35,7 +35,9 @@ internal static class AppCommands
         var autoSync = new Option<bool>("--auto-sync") { Description = "Redeploy when the tag's digest changes in the registry (Auto-Deploy)" };
         var syncInterval = SyncIntervalOption();
         var adopt = new Option<bool>("--adopt") { Description = "Take over the existing swarm service of this name (one not created by this cluster); the first deployment replaces its spec" };
+        var build = BuildCommands.CreateOptions();
         var command = new Command("create", "Create an app from a registry image or a Git repository") { name, image, git, gitRef, dockerfile, registry, replicas, constraint, env, publish, autoSync, syncInterval, adopt };
+        build.AddTo(command);
         command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
         {
             var request = new CreateAppRequest
@@ -51,6 +53,7 @@ internal static class AppCommands
                 SyncIntervalSeconds = SyncSeconds(parse.GetValue(syncInterval)) ?? 0,
                 Adopt = parse.GetValue(adopt),
             };
+            build.Apply(parse, request);
             request.Constraints.AddRange(parse.GetValue(constraint) ?? []);
             request.Publish.AddRange(parse.GetValue(publish) ?? []);
             foreach (var kv in parse.GetValue(env) ?? [])
@@ -65,7 +68,9 @@ internal static class AppCommands
             }
 
             var created = await new Apps.AppsClient(leader.Channel).CreateAppAsync(request, leader.Call());
-            await stdout.WriteLineAsync($"app {created.Name} created ({created.Image}:{created.Tag}); deploy it with `clusterctl deploy {created.Name}`");
+            await stdout.WriteLineAsync(created.Source == "git"
+                ? $"app {created.Name} created (built from {created.GitUrl}{(created.GitRef.Length > 0 ? "@" + created.GitRef : "")}); build and deploy it with `clusterctl deploy {created.Name}`"
+                : $"app {created.Name} created ({created.Image}:{created.Tag}); deploy it with `clusterctl deploy {created.Name}`");
             if (!string.IsNullOrEmpty(created.Adopting))
             {
                 await stdout.WriteLineAsync($"adopting {created.Adopting}");

@@ -27,6 +27,12 @@ internal static class ClusterCommands
             await stdout.WriteLineAsync($"mode:            {view.Mode}");
             await stdout.WriteLineAsync($"nodes:           {view.Nodes} ({view.Workers} worker{(view.Workers == 1 ? "" : "s")})");
             await stdout.WriteLineAsync($"build registry:  {(view.BuildRegistry is null ? "(none)" : $"{view.BuildRegistry} -> {view.BuildNamespace}")}");
+            await stdout.WriteLineAsync($"registry:        {(view.RegistryNeeded ? "needed (built images are pushed, nodes pull them)" : "not needed (single node with its build server: images stay local)")}");
+            if (view.AppsCannotMove.Count > 0)
+            {
+                await stdout.WriteLineAsync($"warning: app(s) {string.Join(", ", view.AppsCannotMove)} run on images kept only on this node and cannot move to another node; " +
+                    "set a build registry (`clusterctl cluster set-registry NAME --namespace HOST/PATH`) and deploy them again");
+            }
             return 0;
         }));
         cluster.Subcommands.Add(show);
@@ -69,10 +75,10 @@ internal static class ClusterCommands
         return cluster;
     }
 
-    // INTERFACE.md: {"nodes","workers","buildRegistry","mode"}.
-    internal sealed record ClusterView(uint Nodes, uint Workers, string? BuildRegistry, string? BuildNamespace, string Mode)
+    // INTERFACE.md: {"nodes","workers","buildRegistry","mode"}; builds add "registryNeeded" and "appsCannotMove".
+    internal sealed record ClusterView(uint Nodes, uint Workers, string? BuildRegistry, string? BuildNamespace, string Mode, bool RegistryNeeded, IReadOnlyList<string> AppsCannotMove)
     {
         public static ClusterView From(ClusterInfo i) =>
-            new(i.Nodes, i.Workers, string.IsNullOrEmpty(i.BuildRegistry) ? null : i.BuildRegistry, string.IsNullOrEmpty(i.BuildNamespace) ? null : i.BuildNamespace, i.Mode);
+            new(i.Nodes, i.Workers, string.IsNullOrEmpty(i.BuildRegistry) ? null : i.BuildRegistry, string.IsNullOrEmpty(i.BuildNamespace) ? null : i.BuildNamespace, i.Mode, i.RegistryNeeded, [.. i.AppsCannotMove]);
     }
 }

@@ -140,6 +140,11 @@ internal static class DeployCommands
 
             await stdout.WriteLineAsync($"deployment {view.Id} of {view.App}: {view.Status}");
             await stdout.WriteLineAsync($"image:  {view.Image}{(view.Digest is null ? "" : "@" + view.Digest)}");
+            if (view.Source is not null)
+            {
+                await stdout.WriteLineAsync($"source: {view.Source}{(view.Build?.Commit is { } commit ? " at " + commit : "")}");
+            }
+
             await stdout.WriteLineAsync($"trigger: {view.Trigger}{(view.PreviousDigest is null ? "" : $" (was {view.PreviousDigest})")}");
             foreach (var step in view.Steps)
             {
@@ -154,6 +159,15 @@ internal static class DeployCommands
             foreach (var node in view.Nodes)
             {
                 await stdout.WriteLineAsync($"  {node.Node}: {node.Step} {node.Status}{(node.Error is null ? "" : ": " + node.Error)}");
+            }
+
+            if (view.Build is { Log.Count: > 0 } build)
+            {
+                await stdout.WriteLineAsync("build log:");
+                foreach (var line in build.Log)
+                {
+                    await stdout.WriteLineAsync("  " + line);
+                }
             }
 
             await stdout.WriteLineAsync("log:");

@@ -297,7 +297,7 @@ internal static class RegistryCommands
     private static Option<bool> PasswordStdin() => new("--password-stdin") { Description = "Read the password or token from stdin (the only way to pass it)" };
 
     // The secret comes only from stdin.
-    private static string? ReadPassword(bool fromStdin, TextReader stdin, bool required)
+    internal static string? ReadPassword(bool fromStdin, TextReader stdin, bool required)
     {
         if (!fromStdin)
         {

@@ -12,6 +12,12 @@ internal sealed record DeploymentView(string Id, string App, string Status, stri
 
     public IReadOnlyList<StepView> Steps { get; init; } = [];
 
+    // Builds: "source" ("git URL@REF", null for image apps) and "build":{"commit","log","image",
+    // "digest","builder","local"} (null when nothing was built).
+    public string? Source { get; init; }
+
+    public BuildView? Build { get; init; }
+
     public static DeploymentView From(Deployment d) => new(
         d.Id, d.App, d.Status, d.Image, string.IsNullOrEmpty(d.Digest) ? null : d.Digest,
         d.StartedAt?.ToDateTimeOffset(), d.FinishedAt?.ToDateTimeOffset(),
@@ -26,5 +32,7 @@ internal sealed record DeploymentView(string Id, string App, string Status, stri
         },
         PreviousDigest = string.IsNullOrEmpty(d.PreviousDigest) ? null : d.PreviousDigest,
         Steps = d.Steps.Select(s => new StepView(s.Name, s.Status, string.IsNullOrEmpty(s.Error) ? null : s.Error)).ToList(),
+        Source = string.IsNullOrEmpty(d.Source) ? null : d.Source,
+        Build = d.Build is null ? null : BuildView.From(d.Build),
     };
 }

@@ -7,7 +7,7 @@ namespace Cluster.Leader.Agents;
 // The nodes as admins see them: each joined agent, matched to the swarm's node list by swarm
 // node id, with its liveness from the session registry; swarm nodes without an agent are listed
 // too, as down, so a node that never got an agent is visible.
-public sealed class NodeService(NodeStore nodes, SessionRegistry sessions, DockerEngine engine)
+public sealed class NodeService(NodeStore nodes, SessionRegistry sessions, DockerEngine engine, Builds.BuilderRegistry? builders = null)
 {
     public sealed record View(string Id, string Hostname, string Role, string SwarmNodeId, string Status, long CredentialRevision, DateTime? LastSeen, string EngineVersion, string Architecture);
 
@@ -41,6 +41,14 @@ public sealed class NodeService(NodeStore nodes, SessionRegistry sessions, Docke
                 node.Architecture));
         }
 
+        // Build servers (role builder), live while their builder session is open.
+        foreach (var builder in nodes.All().Where(n => n.Role == "builder" && !n.Revoked))
+        {
+            var live = builders?.Find(builder.Id);
+            views.Add(new View(builder.Id, live?.Hostname ?? builder.Hostname, "builder", builder.SwarmNodeId,
+                live is not null ? "ready" : "down", 0, live?.LastHeartbeat ?? builder.LastSeen, builder.EngineVersion, builder.Architecture));
+        }
+
         foreach (var orphan in swarm.Where(s => agents.All(a => a.SwarmNodeId != s.Id)))
         {
             views.Add(new View("", orphan.Hostname, orphan.Role, orphan.Id, "down", 0, null, "", orphan.Architecture));
@@ -55,6 +63,7 @@ public sealed class NodeService(NodeStore nodes, SessionRegistry sessions, Docke
         var node = nodes.Revoke(idOrHostname, actor)
             ?? throw new OperationException(OperationError.NotFound, $"no node '{idOrHostname}'; `clusterctl node list` shows ids and hostnames");
         sessions.Find(node.Id)?.Close();
+        builders?.Find(node.Id)?.Close();
     }
 
     public NodeRecord Readmit(string idOrHostname, string actor) =>

@@ -25,7 +25,15 @@ public sealed class AppsApi(AppService apps, AutoSyncService sync) : Protos.Admi
             request.GitUrl,
             request.GitRef,
             request.Dockerfile,
-            TimeSpan.FromSeconds(request.SyncIntervalSeconds)) { Adopt = request.Adopt }, AdminAuthInterceptor.ActorOf(context), context.CancellationToken);
+            TimeSpan.FromSeconds(request.SyncIntervalSeconds))
+        {
+            Adopt = request.Adopt,
+            GitCredential = request.GitCredential,
+            ContextDir = request.ContextDir,
+            TargetStage = request.TargetStage,
+            BuildArgs = request.BuildArgs.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
+            BuildTimeoutSeconds = (int)Math.Min(request.BuildTimeoutSeconds, int.MaxValue),
+        }, AdminAuthInterceptor.ActorOf(context), context.CancellationToken);
         return AutoSyncProto.Fill(ToProto(created), created, sync);
     }
 
@@ -78,7 +86,16 @@ public sealed class AppsApi(AppService apps, AutoSyncService sync) : Protos.Admi
             Dockerfile = a.Dockerfile,
             RunningTag = a.RunningTag,
             Adopting = a.AdoptServiceId.Length > 0 ? $"swarm service '{a.Name}' (id {a.AdoptServiceId[..Math.Min(12, a.AdoptServiceId.Length)]}); the first deployment replaces its spec" : "",
+            GitCredential = a.GitCredential,
+            ContextDir = a.ContextDir,
+            TargetStage = a.TargetStage,
+            BuildTimeoutSeconds = (uint)Math.Max(0, a.BuildTimeoutSeconds),
         };
+        foreach (var (k, v) in a.BuildArgs)
+        {
+            app.BuildArgs[k] = v;
+        }
+
         app.Constraints.AddRange(a.Constraints);
         app.Publish.AddRange(a.Publish);
         foreach (var (k, v) in a.Env)

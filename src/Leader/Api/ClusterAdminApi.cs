@@ -5,12 +5,17 @@ using Grpc.Core;
 namespace Cluster.Leader.Api;
 
 // cluster.admin.v1.ClusterAdmin over ClusterService.
-public sealed class ClusterAdminApi(ClusterService cluster) : ClusterAdmin.ClusterAdminBase
+public sealed class ClusterAdminApi(ClusterService cluster, Builds.BuildTopology builds) : ClusterAdmin.ClusterAdminBase
 {
     public override async Task<ClusterInfo> GetCluster(GetClusterRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return ToProto(await cluster.GetAsync(context.CancellationToken));
+        var info = ToProto(await cluster.GetAsync(context.CancellationToken));
+        // builds: whether built images need the registry, and which apps cannot move.
+        var status = await builds.StatusAsync(context.CancellationToken);
+        info.RegistryNeeded = status.RegistryNeeded;
+        info.AppsCannotMove.AddRange(status.AppsCannotMove);
+        return info;
     }
 
     public override async Task<ClusterInfo> SetBuildRegistry(SetBuildRegistryRequest request, ServerCallContext context)

@@ -19,9 +19,11 @@ public sealed partial class AppService
     private readonly OwnedServices _services;
     private readonly DockerEngine _engine;
     private readonly TimeProvider _time;
+    private readonly Builds.GitCredentialService _gitCredentials;
 
-    public AppService(LeaderDatabase db, CredentialService credentials, DockerEngine engine, OwnedServices services, TimeProvider time)
+    public AppService(LeaderDatabase db, CredentialService credentials, DockerEngine engine, OwnedServices services, Builds.GitCredentialService gitCredentials, TimeProvider time)
     {
+        _gitCredentials = gitCredentials;
         _db = db;
         _credentials = credentials;
         _engine = engine;
@@ -87,7 +89,19 @@ public sealed partial class AppService
         }
         else
         {
-            throw new OperationException(OperationError.FailedPrecondition, "apps built from Git need the build server, which is not implemented yet; deploy an image with --image");
+            Builds.GitSource.Validate(spec);
+            record.GitUrl = spec.GitUrl!.Trim();
+            record.GitRef = (spec.GitRef ?? "").Trim();
+            record.Dockerfile = (spec.Dockerfile ?? "").Trim();
+            record.ContextDir = (spec.ContextDir ?? "").Trim().Trim('/');
+            record.TargetStage = (spec.TargetStage ?? "").Trim();
+            record.BuildArgs = spec.BuildArgs.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+            record.BuildTimeoutSeconds = spec.BuildTimeoutSeconds;
+            record.Tag = "";
+            if (!string.IsNullOrWhiteSpace(spec.GitCredential))
+            {
+                record.GitCredential = _gitCredentials.Get(spec.GitCredential.Trim()).Name;
+            }
         }
 
         if (!string.IsNullOrWhiteSpace(spec.Registry))
@@ -127,7 +141,7 @@ public sealed partial class AppService
             }
 
             d.Apps.Insert(record);
-            d.Audit.Insert(new AuditRecord { At = _time.GetUtcNow().UtcDateTime, Actor = actor, Action = "app.create", Target = record.Name, Details = $"image={record.Image}:{record.Tag} registry={record.Registry}{(adopting.Length > 0 ? $" adopts {adopting}" : "")}" });
+            d.Audit.Insert(new AuditRecord { At = _time.GetUtcNow().UtcDateTime, Actor = actor, Action = "app.create", Target = record.Name, Details = record.Source == "git" ? $"git={record.GitUrl} ref={record.GitRef} credential={record.GitCredential}" : $"image={record.Image}:{record.Tag} registry={record.Registry}{(adopting.Length > 0 ? $" adopts {adopting}" : "")}" });
             return record;
         });
     }

@@ -17,4 +17,15 @@ public sealed record AppSpec(
 {
     // Take over an existing unlabeled swarm service of the same name.
     public bool Adopt { get; init; }
+
+    // Builds (git apps): see AppRecord.
+    public string? GitCredential { get; init; }
+
+    public string? ContextDir { get; init; }
+
+    public string? TargetStage { get; init; }
+
+    public IReadOnlyDictionary<string, string> BuildArgs { get; init; } = new Dictionary<string, string>();
+
+    public int BuildTimeoutSeconds { get; init; }
 }

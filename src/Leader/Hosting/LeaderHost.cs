@@ -7,6 +7,7 @@ using Cluster.Leader.Agents;
 using Cluster.Leader.Api;
 using Cluster.Leader.Apps;
 using Cluster.Leader.AutoSync;
+using Cluster.Leader.Builds;
 using Cluster.Leader.Deployments;
 using Cluster.Leader.ClusterConfig;
 using Cluster.Leader.Credentials;
@@ -63,6 +64,12 @@ internal static partial class LeaderHost
         builder.Services.AddHostedService<AckWriter>();
         builder.Services.AddSingleton<OwnedServices>();
         builder.Services.AddSingleton<AppService>();
+        builder.Services.AddSingleton(options.Builds);
+        builder.Services.AddSingleton<BuilderRegistry>();
+        builder.Services.AddSingleton<GitCredentialService>();
+        builder.Services.AddSingleton<BuildTopology>();
+        builder.Services.AddSingleton<BuildService>();
+        builder.Services.AddSingleton<IDeploymentStep, BuildStep>();
         builder.Services.AddDeployments(options.Deployments);
         builder.Services.AddAutoSync(options.AutoSync);
         builder.Services.AddWebhooks();
@@ -104,6 +111,8 @@ internal static partial class LeaderHost
         app.MapGrpcService<AppsApi>();
         app.MapGrpcService<DeploymentsApi>();
         app.MapGrpcService<WebhooksApi>();
+        app.MapGrpcService<BuildDispatcherApi>();
+        app.MapGrpcService<GitCredentialsApi>();
         // Created now, not at the first session, so credential changes are tracked from the start.
         app.Services.GetRequiredService<SessionRegistry>();
 
@@ -113,6 +122,7 @@ internal static partial class LeaderHost
         {
             Log.Stopping(log);
             app.Services.GetRequiredService<SessionRegistry>().CloseAll();
+            app.Services.GetRequiredService<BuilderRegistry>().CloseAll();
         });
         await ProbeEngineAsync(app.Services.GetRequiredService<DockerEngine>(), log, cancellationToken);
         // Deployments cut short by a restart are closed.

@@ -27,6 +27,8 @@ public sealed record LeaderOptions
     // How docker-credential-* helpers are run (issue #12).
     public Cluster.Leader.Credentials.Helpers.HelperOptions CredentialHelpers { get; init; } = new();
 
+    public Cluster.Leader.Builds.BuildOptions Builds { get; init; } = new();
+
     public static bool TryParseListen(string? value, out IPEndPoint? endpoint)
     {
         endpoint = null;

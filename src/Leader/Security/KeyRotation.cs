@@ -36,6 +36,15 @@ public static class KeyRotation
                 n++;
             }
 
+            // Git credentials (builds) are sealed with the same keys.
+            foreach (var record in d.GitCredentials.FindAll().ToList())
+            {
+                var plain = secrets.Open(record.SealedToken, record.Id);
+                record.SealedToken = secrets.Seal(plain, record.Id);
+                d.GitCredentials.Update(record);
+                n++;
+            }
+
             d.Audit.Insert(new AuditRecord { At = DateTime.UtcNow, Actor = actor, Action = "key.rotate", Target = newKey, Details = $"{n} secrets re-encrypted" });
             return n;
         });

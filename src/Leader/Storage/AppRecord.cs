@@ -38,6 +38,22 @@ public sealed class AppRecord
 
     public string Dockerfile { get; set; } = "";
 
+    // Builds: the Git credential's name (empty for public repositories), the context directory
+    // and target stage inside the repository, build arguments, and the build deadline.
+    public string GitCredential { get; set; } = "";
+
+    public string ContextDir { get; set; } = "";
+
+    public string TargetStage { get; set; } = "";
+
+    public Dictionary<string, string> BuildArgs { get; set; } = [];
+
+    public int BuildTimeoutSeconds { get; set; }
+
+    // True while the service runs an image kept only in the single node's engine (registry-less):
+    // such an app cannot move to another node until it is built and pushed again.
+    public bool LocalImage { get; set; }
+
     // Digest of the last successful deployment, and the image exactly as pinned in the service.
     public string Digest { get; set; } = "";
 

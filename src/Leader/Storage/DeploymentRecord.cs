@@ -35,4 +35,19 @@ public sealed class DeploymentRecord
     public string Error { get; set; } = "";
 
     public List<string> Log { get; set; } = [];
+
+    // Builds: "git URL@REF" for built apps (empty for image apps), and what the build made.
+    public string Source { get; set; } = "";
+
+    public string Commit { get; set; } = "";
+
+    public List<string> BuildLog { get; set; } = [];
+
+    public string BuildImage { get; set; } = "";
+
+    public string BuildDigest { get; set; } = "";
+
+    public string Builder { get; set; } = "";
+
+    public bool BuildLocal { get; set; }
 }

@@ -33,6 +33,7 @@ public sealed class LeaderDatabase : IDisposable
         Apps.EnsureIndex(a => a.Name, unique: true);
         Deployments.EnsureIndex(d => d.AppId);
         Webhooks.EnsureIndex(w => w.Name, unique: true);
+        GitCredentials.EnsureIndex(g => g.Name, unique: true);
     }
 
     public ILiteCollection<CredentialRecord> Credentials => _db.GetCollection<CredentialRecord>("credentials");
@@ -48,6 +49,7 @@ public sealed class LeaderDatabase : IDisposable
     public ILiteCollection<DeploymentRecord> Deployments => _db.GetCollection<DeploymentRecord>("deployments");
 
     public ILiteCollection<WebhookRecord> Webhooks => _db.GetCollection<WebhookRecord>("webhooks");
+    public ILiteCollection<GitCredentialRecord> GitCredentials => _db.GetCollection<GitCredentialRecord>("git_credentials");
 
     public ILiteCollection<SettingsRecord> Settings => _db.GetCollection<SettingsRecord>("settings");
 

@@ -1,0 +1,126 @@
+using Cluster.Leader.Agents;
+using Cluster.Protos.Build.V1;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+
+namespace Cluster.Leader.Builds;
+
+// cluster.build.v1.BuildDispatcher: the leader's end of a builder session (see build.proto).
+// Only a certificate enrolled with role builder may open one (an agent's certificate is
+// refused), so the push credential inside a job can only reach a build server.
+public sealed partial class BuildDispatcherApi(
+    NodeAuthenticator auth,
+    NodeStore nodes,
+    BuilderRegistry builders,
+    Hosting.LeaderOptions options,
+    TimeProvider time,
+    ILogger<BuildDispatcherApi> log) : BuildDispatcher.BuildDispatcherBase
+{
+    private static readonly TimeSpan HelloDeadline = TimeSpan.FromSeconds(10);
+
+    private TimeSpan DownAfter => options.HeartbeatPeriod * 3;
+
+    public override async Task Session(IAsyncStreamReader<BuilderMessage> requestStream, IServerStreamWriter<BuildOrder> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        if (builders.ShuttingDown)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "the leader is shutting down; reconnect"));
+        }
+
+        var node = auth.Authenticate(context, "builder");
+        BuilderHello hello;
+        using (var helloWait = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken))
+        {
+            helloWait.CancelAfter(HelloDeadline);
+            if (!await requestStream.MoveNext(helloWait.Token) || requestStream.Current.KindCase != BuilderMessage.KindOneofCase.Hello)
+            {
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, "the first message of a builder session must be hello"));
+            }
+
+            hello = requestStream.Current.Hello;
+        }
+
+        nodes.UpdateFacts(node.Id, hello.Hostname, hello.SwarmNodeId, "", hello.EngineVersion, hello.Architecture);
+        using var session = new BuilderConnection(node.Id, hello.Hostname, hello.SwarmNodeId, (int)Math.Max(1, hello.Parallelism), time.GetUtcNow().UtcDateTime, context.CancellationToken);
+        builders.Open(session);
+        var writer = WriteAsync(session, responseStream);
+        try
+        {
+            session.Send(new BuildOrder
+            {
+                SessionStarted = new BuilderSessionStarted { SessionId = session.Id, NodeId = node.Id, HeartbeatPeriod = Duration.FromTimeSpan(options.HeartbeatPeriod) },
+            });
+            await ReadAsync(session, requestStream);
+        }
+        catch (OperationCanceledException) when (builders.ShuttingDown)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "the leader is shutting down; reconnect"));
+        }
+        catch (OperationCanceledException) when (session.Replaced)
+        {
+            throw new RpcException(new Status(StatusCode.Aborted, "a newer session of this build server replaced this one"));
+        }
+        catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+        {
+            Log.HeartbeatsMissed(log, node.Id, session.Hostname);
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"no heartbeat for {DownAfter.TotalSeconds:0} s; reconnect"));
+        }
+        finally
+        {
+            builders.Close(session);
+            nodes.SessionEnded(node.Id, session.LastHeartbeat, 0);
+            await writer;
+        }
+    }
+
+    private async Task ReadAsync(BuilderConnection session, IAsyncStreamReader<BuilderMessage> requestStream)
+    {
+        while (true)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(session.Token);
+            wait.CancelAfter(DownAfter);
+            if (!await requestStream.MoveNext(wait.Token))
+            {
+                return;
+            }
+
+            var message = requestStream.Current;
+            session.LastHeartbeat = time.GetUtcNow().UtcDateTime;
+            switch (message.KindCase)
+            {
+                case BuilderMessage.KindOneofCase.Log when session.Jobs.TryGetValue(message.Log.JobId, out var job):
+                    job.Log(message.Log.Line);
+                    break;
+                case BuilderMessage.KindOneofCase.Result when session.Jobs.TryRemove(message.Result.JobId, out var done):
+                    done.Complete(message.Result);
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    private static async Task WriteAsync(BuilderConnection session, IServerStreamWriter<BuildOrder> responseStream)
+    {
+        try
+        {
+            await foreach (var order in session.Outbox.ReadAllAsync(session.Token))
+            {
+                await responseStream.WriteAsync(order, session.Token);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException)
+        {
+            // The session ended; the reader side reports why.
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(810, LogLevel.Warning, "build server {NodeId} ({Hostname}) missed 3 heartbeats: session closed")]
+        public static partial void HeartbeatsMissed(ILogger logger, string nodeId, string hostname);
+    }
+}

@@ -1,0 +1,74 @@
+using System.Text.RegularExpressions;
+using Cluster.Leader.Apps;
+using Cluster.Leader.Operations;
+
+namespace Cluster.Leader.Builds;
+
+// What `app create --git` accepts, checked before anything is stored. URLs carry no secrets
+// (credentials go through `clusterctl git add`), refs and paths cannot be read as git options or
+// climb out of the repository.
+public static partial class GitSource
+{
+    public const int MaxTimeoutSeconds = 6 * 3600;
+
+    public static void Validate(AppSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var url = spec.GitUrl!.Trim();
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http" or "git"))
+        {
+            throw new OperationException(OperationError.InvalidArgument, url.StartsWith("git@", StringComparison.Ordinal) || url.StartsWith("ssh://", StringComparison.Ordinal)
+                ? $"--git {url}: SSH sources (deploy keys) are not supported yet; use the repository's https:// URL with a token (`clusterctl git add`)"
+                : $"--git {url} is not an https://, http:// or git:// repository URL");
+        }
+
+        if (uri.UserInfo.Length > 0)
+        {
+            throw new OperationException(OperationError.InvalidArgument, $"--git: the URL must not hold a user or token (it would be stored and shown); add the token with `clusterctl git add NAME --url {uri.Scheme}://{uri.Authority}/ --token-stdin` and pass --git-credential NAME");
+        }
+
+        var gitRef = (spec.GitRef ?? "").Trim();
+        if (gitRef.Length > 0 && !RefPattern().IsMatch(gitRef))
+        {
+            throw new OperationException(OperationError.InvalidArgument, $"--ref '{spec.GitRef}' is not a branch, tag or commit SHA");
+        }
+
+        CheckRelative("--dockerfile", spec.Dockerfile);
+        CheckRelative("--context", spec.ContextDir);
+        if (!string.IsNullOrWhiteSpace(spec.TargetStage) && !StagePattern().IsMatch(spec.TargetStage.Trim()))
+        {
+            throw new OperationException(OperationError.InvalidArgument, $"--target '{spec.TargetStage}' is not a stage name");
+        }
+
+        foreach (var key in spec.BuildArgs.Keys)
+        {
+            if (!ArgPattern().IsMatch(key))
+            {
+                throw new OperationException(OperationError.InvalidArgument, $"--build-arg '{key}=...': the name must be letters, digits and '_', not starting with a digit");
+            }
+        }
+
+        if (spec.BuildTimeoutSeconds is < 0 or > MaxTimeoutSeconds || spec.BuildTimeoutSeconds is > 0 and < 5)
+        {
+            throw new OperationException(OperationError.InvalidArgument, $"--build-timeout must be between 5s and 6h");
+        }
+    }
+
+    private static void CheckRelative(string flag, string? path)
+    {
+        var p = (path ?? "").Trim();
+        if (p.Length > 0 && (p.StartsWith('/') || p.Split('/').Contains("..") || p.StartsWith('-')))
+        {
+            throw new OperationException(OperationError.InvalidArgument, $"{flag} '{path}' must be a path inside the repository (relative, without '..')");
+        }
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._/\-]{0,199}$")]
+    private static partial Regex RefPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._\-]{0,127}$")]
+    private static partial Regex StagePattern();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex ArgPattern();
+}
