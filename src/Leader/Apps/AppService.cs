@@ -102,6 +102,10 @@ public sealed partial class AppService
             {
                 record.GitCredential = _gitCredentials.Get(spec.GitCredential.Trim()).Name;
             }
+
+            // Until the build step is part of the deployment pipeline (being refactored into
+            // steps), a git app could be stored but not deployed: refuse it rather than keep it.
+            throw new OperationException(OperationError.FailedPrecondition, "apps built from Git are not deployable yet: the build step joins the deployment pipeline next; deploy an image with --image");
         }
 
         if (!string.IsNullOrWhiteSpace(spec.Registry))

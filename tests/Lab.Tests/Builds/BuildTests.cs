@@ -12,6 +12,9 @@ namespace Cluster.Lab.Tests.Builds;
 [Collection(LabCollection.Name)]
 public sealed partial class BuildTests(LabFixture lab) : IAsyncLifetime, IDisposable
 {
+    // Removed once the build step is part of the deployment pipeline on main.
+    private const string NotWired = "the build step joins the deployment pipeline after deploy's refactor";
+
     private readonly string _app = "b-" + Guid.NewGuid().ToString("N")[..8];
     private BuildCluster _cluster = null!;
     private DockerEngine _manager = null!;
@@ -38,7 +41,7 @@ public sealed partial class BuildTests(LabFixture lab) : IAsyncLifetime, IDispos
 
     public void Dispose() => _manager?.Dispose();
 
-    [Fact]
+    [Fact(Skip = NotWired)]
     public async Task GitApp_Deploy_BuildsPushesPrePullsEveryWorkerAndRunsThePushedDigest()
     {
         await _cluster.UseLabRegistryAsync();
@@ -84,7 +87,7 @@ public sealed partial class BuildTests(LabFixture lab) : IAsyncLifetime, IDispos
         AssertPushPasswordNowhere();
     }
 
-    [Fact]
+    [Fact(Skip = NotWired)]
     public async Task FailingBuilds_RunCopyAndSyntax_EndBeforeTheServiceIsTouchedNamingTheStep()
     {
         await _cluster.UseLabRegistryAsync();
@@ -124,7 +127,7 @@ public sealed partial class BuildTests(LabFixture lab) : IAsyncLifetime, IDispos
         Assert.Equal(good.GetProperty("digest").GetString(), (await _manager.Client.Swarm.InspectServiceAsync(_app)).Spec.TaskTemplate.ContainerSpec.Image.Split('@')[1]);
     }
 
-    [Fact]
+    [Fact(Skip = NotWired)]
     public async Task WorkersPresentAndNoBuildRegistry_DeployRefusedWithWhatToSetAndWhichCommand()
     {
         await _cluster.CommitAppAsync("web", "main", "v1");
@@ -144,7 +147,7 @@ public sealed partial class BuildTests(LabFixture lab) : IAsyncLifetime, IDispos
         Assert.Equal("multi-node", cluster.RootElement.GetProperty("mode").GetString());
     }
 
-    [Fact]
+    [Fact(Skip = NotWired)]
     public async Task BuildTimeout_StopsTheBuildAndLeavesNoService()
     {
         await _cluster.UseLabRegistryAsync();
