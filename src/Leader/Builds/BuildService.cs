@@ -91,15 +91,18 @@ public sealed partial class BuildService(
         else
         {
             var registryName = settings.BuildRegistry!;
-            var login = credentials.LoginOf(registryName);
             job.Image = $"{settings.BuildNamespace}/{app.Name}";
-            job.PushCredential = new PushCredential
+            // A build registry without a secret (anonymous push) sends no credential.
+            if (credentials.LoginOf(registryName) is { } login)
             {
-                ServerAddress = login.ServerAddress,
-                Username = login.Username,
-                Secret = login.Secret,
-                Insecure = credentials.Get(registryName).Insecure,
-            };
+                job.PushCredential = new PushCredential
+                {
+                    ServerAddress = login.ServerAddress,
+                    Username = login.Username,
+                    Secret = login.Secret,
+                    Insecure = credentials.Get(registryName).Insecure,
+                };
+            }
         }
 
         Func<BuilderConnection, bool> eligible = decision.Local ? b => b.SwarmNodeId == swarm[0].Id : _ => true;

@@ -55,14 +55,14 @@ public sealed partial class BuildTests(LabFixture lab) : IAsyncLifetime, IDispos
         var digest = deployment.GetProperty("digest").GetString()!;
         var pinned = $"{_cluster.Namespace}/{_app}:{commit[..12]}@{digest}";
         var service = await _manager.Client.Swarm.InspectServiceAsync(_app);
-        Assert.Equal(pinned, service.Spec.TaskTemplate.ContainerSpec.Image);
+        Assert.Equal(pinned, service.Spec!.TaskTemplate!.ContainerSpec!.Image);
         // Pre-pulled through the agents on both workers before the update, and running there.
         var prePulls = deployment.GetProperty("nodes").EnumerateArray().Where(n => n.GetProperty("step").GetString() == "pre-pull").ToList();
         Assert.Equal([lab.Env.NodeHostname(2), lab.Env.NodeHostname(3)], prePulls.Select(n => n.GetProperty("node").GetString()).Order());
         Assert.All(prePulls, n => Assert.Equal("ok", n.GetProperty("status").GetString()));
         var tasks = await _manager.Client.Tasks.ListAsync(new TasksListParameters { Filters = new Dictionary<string, IDictionary<string, bool>> { ["service"] = new Dictionary<string, bool> { [_app] = true }, ["desired-state"] = new Dictionary<string, bool> { ["running"] = true } } });
         Assert.Equal(2, tasks.Count);
-        Assert.All(tasks, t => Assert.Equal(pinned, t.Spec.ContainerSpec.Image));
+        Assert.All(tasks, t => Assert.Equal(pinned, t.Spec!.ContainerSpec!.Image));
 
         // The build is on record: source, commit, the builder's own output.
         var show = await _cluster.Leader.CtlAsync("deployment", "show", deployment.GetProperty("id").GetString()!, "-o", "json");
@@ -76,9 +76,9 @@ public sealed partial class BuildTests(LabFixture lab) : IAsyncLifetime, IDispos
         // Labels on the built image, on the builder's engine.
         using var node1 = new DockerEngine(lab.Env.NodeSocket(1));
         var image = await node1.Client.Images.InspectImageAsync($"{_cluster.Namespace}/{_app}:{commit[..12]}");
-        Assert.Equal(_app, image.Config.Labels["cluster.app"]);
-        Assert.Equal(commit, image.Config.Labels["cluster.commit"]);
-        Assert.Equal(deployment.GetProperty("id").GetString(), image.Config.Labels["cluster.deployment"]);
+        Assert.Equal(_app, image.Config!.Labels!["cluster.app"]);
+        Assert.Equal(commit, image.Config!.Labels!["cluster.commit"]);
+        Assert.Equal(deployment.GetProperty("id").GetString(), image.Config!.Labels!["cluster.deployment"]);
 
         // The builder shows in node list with role builder.
         Assert.Contains(await _cluster.Agents.NodesAsync(), n => n.GetProperty("role").GetString() == "builder" && n.GetProperty("hostname").GetString() == lab.Env.NodeHostname(1));
@@ -116,7 +116,7 @@ public sealed partial class BuildTests(LabFixture lab) : IAsyncLifetime, IDispos
             Assert.Contains("no service was touched", error, StringComparison.Ordinal);
             Assert.Contains(expected, error + string.Join("\n", failed.GetProperty("log").EnumerateArray().Select(l => l.GetString())), StringComparison.Ordinal);
             var after = await _manager.Client.Swarm.InspectServiceAsync(_app);
-            Assert.Equal(before.Version.Index, after.Version.Index);
+            Assert.Equal(before.Version!.Index, after.Version!.Index);
         }
 
         // The failing RUN's own output is in the deployment log (its last lines).
@@ -124,7 +124,7 @@ public sealed partial class BuildTests(LabFixture lab) : IAsyncLifetime, IDispos
         using var doc = JsonDocument.Parse(list.Stdout);
         var runFailure = doc.RootElement.EnumerateArray().Single(d => d.GetProperty("error").GetString()?.Contains("RUN", StringComparison.Ordinal) == true);
         Assert.Contains(runFailure.GetProperty("log").EnumerateArray(), l => l.GetString()!.Contains("error: it broke", StringComparison.Ordinal));
-        Assert.Equal(good.GetProperty("digest").GetString(), (await _manager.Client.Swarm.InspectServiceAsync(_app)).Spec.TaskTemplate.ContainerSpec.Image.Split('@')[1]);
+        Assert.Equal(good.GetProperty("digest").GetString(), (await _manager.Client.Swarm.InspectServiceAsync(_app)).Spec!.TaskTemplate!.ContainerSpec!.Image!.Split('@')[1]);
     }
 
     [Fact(Skip = NotWired)]
