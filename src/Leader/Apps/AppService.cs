@@ -97,15 +97,14 @@ public sealed partial class AppService
             record.TargetStage = (spec.TargetStage ?? "").Trim();
             record.BuildArgs = spec.BuildArgs.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
             record.BuildTimeoutSeconds = spec.BuildTimeoutSeconds;
-            record.Tag = "";
+            // Until the first build: a name that never resolves (see BuildTopology) and a fixed
+            // tag; the build step replaces both with the image it built.
+            record.Image = $"{Builds.BuildTopology.LocalRepositoryHost}/{record.Name}";
+            record.Tag = "source";
             if (!string.IsNullOrWhiteSpace(spec.GitCredential))
             {
                 record.GitCredential = _gitCredentials.Get(spec.GitCredential.Trim()).Name;
             }
-
-            // Until the build step is part of the deployment pipeline (being refactored into
-            // steps), a git app could be stored but not deployed: refuse it rather than keep it.
-            throw new OperationException(OperationError.FailedPrecondition, "apps built from Git are not deployable yet: the build step joins the deployment pipeline next; deploy an image with --image");
         }
 
         if (!string.IsNullOrWhiteSpace(spec.Registry))
@@ -197,6 +196,22 @@ public sealed partial class AppService
             return true;
         });
     }
+
+    // Builds: a built app now runs this image (repository and tag the build produced); `local`
+    // when it stayed in the single node's engine, which keeps the app from moving elsewhere.
+    public void RecordBuilt(string appId, string repository, string tag, bool local) =>
+        _db.Write(d =>
+        {
+            if (d.Apps.FindById(appId) is { } current)
+            {
+                current.Image = repository;
+                current.Tag = tag;
+                current.LocalImage = local;
+                d.Apps.Update(current);
+            }
+
+            return true;
+        });
 
     // Removes the app's own swarm service first, then the record: a failure leaves the app in
     // place to retry. A same-named service that is not the app's is left running, and said so.

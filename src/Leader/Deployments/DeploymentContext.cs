@@ -48,8 +48,13 @@ public sealed class DeploymentContext(DeploymentRequest request, AppRecord app, 
     // repo:tag@digest as a reference: what nodes pull (the digest decides).
     public ImageReference PinnedReference => Image.WithDigest(RequireDigest());
 
+    // Builds: the build step kept the image in the single node's engine (registry-less). There
+    // is no digest: resolve and pre-pull do not apply, and the service runs repo:tag, a tag
+    // unique to the build.
+    public bool LocalImage { get; set; }
+
     // repo:tag@digest: what the service runs, exactly.
-    public string Pinned => $"{Image.Name}:{Tag}@{RequireDigest()}";
+    public string Pinned => LocalImage ? $"{Image.Name}:{Tag}" : $"{Image.Name}:{Tag}@{RequireDigest()}";
 
     private string RequireDigest() => Digest ?? throw new InvalidOperationException("no digest yet: a step before this one must resolve or produce it");
 }

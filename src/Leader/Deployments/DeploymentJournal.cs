@@ -52,6 +52,43 @@ public sealed class DeploymentJournal
         _events.Writer.TryWrite(new DeployEvent { Log = stamped });
     }
 
+    // Builds: where the source comes from ("git URL@REF"), saved at once.
+    public void SetSource(string source)
+    {
+        lock (_sync)
+        {
+            _record.Source = source;
+        }
+
+        Save();
+    }
+
+    // Builds: one line of the builder's output, kept in the build log and streamed live.
+    public void BuildLine(string line)
+    {
+        lock (_sync)
+        {
+            _record.BuildLog.Add(line);
+        }
+
+        _events.Writer.TryWrite(new DeployEvent { Log = line });
+    }
+
+    // Builds: what the build produced (or, on failure, the commit it got to).
+    public void SetBuild(string commit, string image, string digest, string builder, bool local)
+    {
+        lock (_sync)
+        {
+            _record.Commit = commit;
+            _record.BuildImage = image;
+            _record.BuildDigest = digest;
+            _record.Builder = builder;
+            _record.BuildLocal = local;
+        }
+
+        Save();
+    }
+
     public void SetDigest(string digest)
     {
         lock (_sync)

@@ -214,7 +214,12 @@ public sealed partial class DeploymentOrchestrator
         }
 
         var pinned = context.Pinned;
-        _apps.RecordDeployed(context.App.Id, context.Tag, context.Digest!, pinned, journal.Id);
+        _apps.RecordDeployed(context.App.Id, context.Tag, context.Digest ?? "", pinned, journal.Id);
+        if (context.App.Source == "git")
+        {
+            _apps.RecordBuilt(context.App.Id, context.Image.Name, context.Tag, context.LocalImage);
+        }
+
         _sessions.PublishPins();
         journal.Finish(DeploymentStatus.Succeeded, $"deployment {journal.Id} succeeded: {pinned}");
     }

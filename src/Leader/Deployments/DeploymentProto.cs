@@ -47,6 +47,13 @@ public static class DeploymentProto
         }));
         d.Nodes.AddRange(r.Nodes.Select(ToProto));
         d.Log.AddRange(r.Log);
+        if (r.Source.Length > 0)
+        {
+            d.Source = r.Source;
+            d.Build = new BuildInfo { Commit = r.Commit, Image = r.BuildImage, Digest = r.BuildDigest, Builder = r.Builder, Local = r.BuildLocal };
+            d.Build.Log.AddRange(r.BuildLog);
+        }
+
         return d;
     }
 

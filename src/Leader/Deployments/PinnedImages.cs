@@ -7,7 +7,8 @@ namespace Cluster.Leader.Deployments;
 
 // What a node must hold: the pinned image of every deployed app whose constraints the node
 // satisfies. Labels are not known from the session, so label constraints count as satisfied:
-// a spare pull is harmless, a missing one fails a rescheduled task.
+// a spare pull is harmless, a missing one fails a rescheduled task. Registry-less (local) built
+// images are never pinned: no node could pull them.
 public sealed class PinnedImages(AppService apps) : IPinSource
 {
     public IEnumerable<ImagePin> PinsFor(AgentSession session)
@@ -15,7 +16,7 @@ public sealed class PinnedImages(AppService apps) : IPinSource
         ArgumentNullException.ThrowIfNull(session);
         var node = new SwarmNode(session.SwarmNodeId, session.Hostname, session.SwarmRole, "ready", "active", session.Architecture, "");
         return apps.List()
-            .Where(a => a.PinnedImage.Length > 0 && a.Constraints.All(c => c.StartsWith("node.labels.", StringComparison.Ordinal) || Placement.Satisfies(node, c)))
+            .Where(a => a.PinnedImage.Length > 0 && !a.LocalImage && a.Constraints.All(c => c.StartsWith("node.labels.", StringComparison.Ordinal) || Placement.Satisfies(node, c)))
             .Select(a => new ImagePin { Id = a.Id, Image = a.PinnedImage })
             .ToList();
     }

@@ -32,6 +32,12 @@ public sealed class PlaceStep(DockerEngine engine, RegistryClient registry, Owne
             return StepOutcome.Failed($"no ready, active node satisfies the constraints [{string.Join(", ", context.App.Constraints)}]");
         }
 
+        if (context.LocalImage)
+        {
+            // Built on the only node by its own engine: its platform is that node's.
+            return StepOutcome.Next;
+        }
+
         var image = context.PinnedReference;
         var platforms = await registry.GetPlatformsAsync(context.Host!, image, context.Login, cancellationToken);
         if (platforms.Check.Ok && platforms.Value is { Count: > 0 } covered)

@@ -21,7 +21,8 @@ public sealed class PrePullStep(SessionRegistry sessions, PrePullReports reports
 
     public int Order => StepOrder.PrePull;
 
-    public bool AppliesTo(DeploymentContext context) => true;
+    // Not for an image kept local by a registry-less build: it is already on the only node.
+    public bool AppliesTo(DeploymentContext context) => context is { LocalImage: false };
 
     public async Task<StepOutcome> RunAsync(DeploymentContext context, CancellationToken cancellationToken)
     {

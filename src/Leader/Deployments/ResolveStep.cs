@@ -11,7 +11,8 @@ public sealed class ResolveStep(RegistryClient registry, LoginChooser logins) : 
 
     public int Order => StepOrder.Resolve;
 
-    public bool AppliesTo(DeploymentContext context) => true;
+    // Not for an image kept local by a registry-less build: there is no registry to ask.
+    public bool AppliesTo(DeploymentContext context) => context is { LocalImage: false };
 
     public async Task<StepOutcome> RunAsync(DeploymentContext context, CancellationToken cancellationToken)
     {

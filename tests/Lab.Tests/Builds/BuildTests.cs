@@ -12,8 +12,9 @@ namespace Cluster.Lab.Tests.Builds;
 [Collection(LabCollection.Name)]
 public sealed partial class BuildTests(LabFixture lab) : IAsyncLifetime, IDisposable
 {
-    // Removed once the build step is part of the deployment pipeline on main.
-    private const string NotWired = "the build step joins the deployment pipeline after deploy's refactor";
+    // The build step joined the pipeline minutes before the landing deadline; these tests were
+    // written against it but not yet run on the lab (it was queued). Remove the Skip once run.
+    private const string NotWired = "not yet run against the lab since the build step was wired in";
 
     private readonly string _app = "b-" + Guid.NewGuid().ToString("N")[..8];
     private BuildCluster _cluster = null!;

@@ -1,0 +1,45 @@
+using Cluster.Core.Images;
+using Cluster.Leader.Deployments;
+
+namespace Cluster.Leader.Builds;
+
+// Step "build" of a deployment of a git app (StepOrder.Build, before resolve): the build server
+// fetches, builds and pushes (or keeps the image local on a single-node cluster), and the
+// deployment continues with the image it produced: pushed images are pinned by the digest the
+// registry stored (resolve trusts it; pre-pull and rollout follow as for any image), local ones
+// by their build-unique tag. A failed, cancelled or timed-out build stops the deployment here,
+// before any node or service is touched, with the failing step and its last lines.
+public sealed class BuildStep(BuildService builds) : IDeploymentStep
+{
+    public string Name => "build";
+
+    public int Order => StepOrder.Build;
+
+    public bool AppliesTo(DeploymentContext context) => context is { App.Source: "git" };
+
+    public async Task<StepOutcome> RunAsync(DeploymentContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var app = context.App;
+        var journal = context.Journal;
+        journal.SetSource($"{app.GitUrl}@{(app.GitRef.Length > 0 ? app.GitRef : "HEAD")}");
+        var built = await builds.BuildAsync(app, journal.Id, journal.Say, journal.BuildLine, cancellationToken);
+        if (!built.Ok)
+        {
+            journal.SetBuild(built.Commit, "", "", built.Builder, false);
+            return StepOutcome.Failed(built.Error);
+        }
+
+        journal.SetBuild(built.Commit, built.Pinned, built.Digest, built.Builder, built.Local);
+        context.Image = ImageReference.Parse($"{built.Repository}:{built.Tag}");
+        context.LocalImage = built.Local;
+        if (!built.Local)
+        {
+            context.Digest = built.Digest;
+            journal.SetDigest(built.Digest);
+        }
+
+        journal.Say($"built commit {built.Commit[..Math.Min(12, built.Commit.Length)]} as {built.Pinned}");
+        return StepOutcome.Next;
+    }
+}
