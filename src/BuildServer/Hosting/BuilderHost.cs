@@ -2,8 +2,7 @@ using Cluster.BuildServer.Git;
 using Cluster.BuildServer.Jobs;
 using Cluster.BuildServer.Session;
 using Cluster.Hosting;
-using Cluster.NodeAgent.Identity;
-using Cluster.NodeAgent.Session;
+using Cluster.NodeJoin;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -21,13 +20,12 @@ internal static class BuilderHost
     }
 
     // Everything the builder runs, on top of the node daemon defaults (DockerEngine,
-    // EngineWatch, TimeProvider, logging). Identity and enrollment are the agent's own types.
+    // EngineWatch, TimeProvider, logging). Identity and enrollment are src/NodeJoin's, shared with the agent.
     public static IServiceCollection AddBuilder(this IServiceCollection services, BuilderOptions options)
     {
-        var agentOptions = options.ToAgentOptions();
         services.AddSingleton(options);
-        services.AddSingleton(agentOptions);
-        services.AddSingleton(new IdentityStore(agentOptions.StateDir));
+        services.AddSingleton<INodeJoinOptions>(options);
+        services.AddSingleton(new IdentityStore(options.IdentityDir));
         services.AddSingleton<JoinTokenSource>();
         services.AddSingleton<Enroller>();
         services.AddSingleton<IdentityManager>();

@@ -4,10 +4,7 @@ using Cluster.BuildServer.Hosting;
 using Cluster.BuildServer.Jobs;
 using Cluster.Core.Docker;
 using Cluster.Hosting;
-using Cluster.NodeAgent.Connection;
-using Cluster.NodeAgent.Hosting;
-using Cluster.NodeAgent.Identity;
-using Cluster.NodeAgent.Session;
+using Cluster.NodeJoin;
 using Cluster.Protos.Build.V1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -16,7 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace Cluster.BuildServer.Session;
 
 // One session with the leader's BuildDispatcher, from registration to the first failure: make
-// sure of the identity (joining as a builder with the agent's enrollment code), open a
+// sure of the identity (joining as a builder with src/NodeJoin, the agent's enrollment code), open a
 // mutual-TLS stream, send hello, wait for session_started, then heartbeat while running the
 // jobs the leader sends (at most Parallelism at once), streaming each job's log lines and
 // ending it with one BuildResult. A job belongs to its session: when the session ends, its
@@ -24,7 +21,6 @@ namespace Cluster.BuildServer.Session;
 // deployments before any service is touched.
 internal sealed partial class BuilderSession(
     BuilderOptions options,
-    AgentOptions agentOptions,
     EngineWatch engineWatch,
     JoinTokenSource tokens,
     IdentityManager identities,
@@ -66,7 +62,7 @@ internal sealed partial class BuilderSession(
         }
 
         var identity = await identities.AcquireAsync(token, info, stoppingToken);
-        using var channel = LeaderChannel.Open(agentOptions, token.CaFingerprint, identity.Certificate);
+        using var channel = LeaderChannel.Open(options, identity.CaFingerprint, identity.Certificate);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var call = new BuildDispatcher.BuildDispatcherClient(channel.Channel).Session(cancellationToken: session.Token);
         BuilderSessionStarted started;
@@ -99,6 +95,7 @@ internal sealed partial class BuilderSession(
             ReadAsync(call.ResponseStream, outbound.Writer, jobs, session.Token),
             WriteAsync(call.RequestStream, outbound.Reader, session.Token),
             HeartbeatAsync(outbound.Writer, period, session.Token),
+            identities.RunRenewalAsync(identity, session.Token),
         ];
         var first = await Task.WhenAny(parts);
         await session.CancelAsync();
@@ -140,7 +137,7 @@ internal sealed partial class BuilderSession(
 
     private async Task<BuilderSessionStarted> AwaitStartedAsync(AsyncDuplexStreamingCall<BuilderMessage, BuildOrder> call, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(agentOptions.SessionStartTimeout, time);
+        using var timeout = new CancellationTokenSource(options.SessionStartTimeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         bool any;
         try
@@ -151,7 +148,7 @@ internal sealed partial class BuilderSession(
             e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
         {
             throw new SessionFailure(SessionFailureKind.Protocol,
-                $"the leader at {options.Leader} accepted the session but sent no session_started within {agentOptions.SessionStartTimeout.TotalSeconds:0}s", e);
+                $"the leader at {options.Leader} accepted the session but sent no session_started within {options.SessionStartTimeout.TotalSeconds:0}s", e);
         }
 
         if (!any)
@@ -246,10 +243,15 @@ internal sealed partial class BuilderSession(
             return common;
         }
 
+        if (RefusalFailure.From(e, options.Leader) is { } refused)
+        {
+            return refused;
+        }
+
         return e.StatusCode switch
         {
             StatusCode.Unauthenticated or StatusCode.PermissionDenied => new(SessionFailureKind.IdentityRejected,
-                $"the leader at {options.Leader} refused this builder's certificate ({e.Status.Detail}): it was removed or its certificate revoked", e),
+                $"the leader at {options.Leader} refused this builder's certificate ({e.Status.Detail}): the certificate was replaced or the leader's records reset", e),
             StatusCode.Aborted => new(SessionFailureKind.Ended,
                 $"the leader at {options.Leader} replaced this session with a newer one ({e.Status.Detail}); is a second builder running with this work dir?", e),
             _ => new(SessionFailureKind.Other, $"the session with the leader at {options.Leader} failed: {e.StatusCode}: {e.Status.Detail}", e),

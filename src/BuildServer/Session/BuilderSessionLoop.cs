@@ -1,6 +1,6 @@
 using Cluster.BuildServer.Hosting;
 using Cluster.Hosting;
-using Cluster.NodeAgent.Session;
+using Cluster.NodeJoin;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -16,6 +16,8 @@ internal sealed partial class BuilderSessionLoop(
     TimeProvider time,
     ILogger<BuilderSessionLoop> log) : BackgroundService
 {
+    public static readonly TimeSpan DuplicateRetry = TimeSpan.FromMinutes(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         Log.Starting(log, options.Leader, options.WorkDir, options.Parallelism);
@@ -24,6 +26,7 @@ internal sealed partial class BuilderSessionLoop(
             while (true)
             {
                 string reason;
+                var kind = SessionFailureKind.Other;
                 try
                 {
                     await session.RunAsync(backoff.Reset, stoppingToken);
@@ -31,14 +34,23 @@ internal sealed partial class BuilderSessionLoop(
                 }
                 catch (SessionFailure failure)
                 {
-                    reason = failure.Message;
+                    (kind, reason) = (failure.Kind, failure.Message);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     reason = "unexpected failure: " + DaemonCommandLine.Describe(e);
                 }
 
-                var delay = backoff.Next();
+                // As the agent: a removed builder says so once and makes no further calls until
+                // restarted (after `clusterctl node readmit`); a duplicate is retried rarely, so two
+                // builders with one identity never replace each other's sessions in a loop.
+                if (kind == SessionFailureKind.Removed)
+                {
+                    Log.Removed(log, reason);
+                    await Task.Delay(Timeout.InfiniteTimeSpan, time, stoppingToken);
+                }
+
+                var delay = kind == SessionFailureKind.Duplicate ? DuplicateRetry : backoff.Next();
                 Log.SessionEnded(log, reason, Math.Round(delay.TotalMilliseconds));
                 await Task.Delay(delay, time, stoppingToken);
             }
@@ -59,5 +71,8 @@ internal sealed partial class BuilderSessionLoop(
 
         [LoggerMessage(2002, LogLevel.Warning, "No session: {Reason}; next try in {Milliseconds} ms")]
         public static partial void SessionEnded(ILogger logger, string reason, double milliseconds);
+
+        [LoggerMessage(2003, LogLevel.Error, "This builder was removed from the cluster: {Reason}; it stays idle until restarted after `clusterctl node readmit`")]
+        public static partial void Removed(ILogger logger, string reason);
     }
 }

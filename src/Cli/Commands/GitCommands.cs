@@ -41,7 +41,7 @@ internal static class GitCommands
             var views = response.Credentials.Select(c => new GitCredentialView(c.Name, c.UrlPrefix, c.Username, c.CreatedAt?.ToDateTimeOffset())).ToList();
             if (parse.GetValue(output) == OutputFormat.Json)
             {
-                Json.Write(stdout, views);
+                Json.Write(stdout, views, JsonContext.Printing.ListGitCredentialView);
                 return 0;
             }
 
@@ -62,5 +62,5 @@ internal static class GitCommands
         return git;
     }
 
-    private sealed record GitCredentialView(string Name, string Url, string Username, DateTimeOffset? CreatedAt);
+    internal sealed record GitCredentialView(string Name, string Url, string Username, DateTimeOffset? CreatedAt);
 }

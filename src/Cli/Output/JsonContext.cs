@@ -22,6 +22,7 @@ namespace Cluster.Cli.Output;
 [JsonSerializable(typeof(ImageCommands.ImageView))]
 [JsonSerializable(typeof(WebhookCommands.AddedView))]
 [JsonSerializable(typeof(List<WebhookCommands.WebhookView>))]
+[JsonSerializable(typeof(List<GitCommands.GitCredentialView>))]
 internal sealed partial class JsonContext : JsonSerializerContext
 {
     // The attribute cannot set an encoder: relaxed escaping keeps '+', '<', '>' and non-ASCII

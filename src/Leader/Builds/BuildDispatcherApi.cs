@@ -43,7 +43,7 @@ public sealed partial class BuildDispatcherApi(
             hello = requestStream.Current.Hello;
         }
 
-        nodes.UpdateFacts(node.Id, hello.Hostname, hello.SwarmNodeId, "", hello.EngineVersion, hello.Architecture);
+        nodes.UpdateFacts(node.Id, hello.Hostname, "", hello.EngineVersion, hello.Architecture);
         using var session = new BuilderConnection(node.Id, hello.Hostname, hello.SwarmNodeId, (int)Math.Max(1, hello.Parallelism), time.GetUtcNow().UtcDateTime, context.CancellationToken);
         builders.Open(session);
         var writer = WriteAsync(session, responseStream);
