@@ -20,9 +20,11 @@ public sealed partial class AppService
     private readonly DockerEngine _engine;
     private readonly TimeProvider _time;
     private readonly Builds.GitCredentialService _gitCredentials;
+    private readonly ILogger<AppService> _log;
 
-    public AppService(LeaderDatabase db, CredentialService credentials, DockerEngine engine, OwnedServices services, Builds.GitCredentialService gitCredentials, TimeProvider time)
+    public AppService(LeaderDatabase db, CredentialService credentials, DockerEngine engine, OwnedServices services, Builds.GitCredentialService gitCredentials, TimeProvider time, ILogger<AppService> log)
     {
+        _log = log;
         _gitCredentials = gitCredentials;
         _db = db;
         _credentials = credentials;
@@ -120,7 +122,19 @@ public sealed partial class AppService
 
         // A service of this exact name that is not ours is refused, or adopted when asked and
         // unlabeled; one labeled for another app is never taken.
-        var existing = await _engine.FindServiceAsync(record.Name, cancellationToken);
+        // When the engine cannot be asked, the app is still created unless it should adopt: the
+        // deployment checks ownership again (PlaceStep) before it touches any service.
+        Docker.DotNet.Models.SwarmService? existing;
+        try
+        {
+            existing = await _engine.FindServiceAsync(record.Name, cancellationToken);
+        }
+        catch (DockerOperationException e) when (!spec.Adopt)
+        {
+            Log.OwnershipDeferred(_log, record.Name, e.Message);
+            existing = null;
+        }
+
         var adopting = "";
         if (existing is not null && !ServiceOwnership.IsOwnedBy(existing, record))
         {
@@ -297,4 +311,10 @@ public sealed partial class AppService
 
     [GeneratedRegex(@"\A[A-Za-z_][A-Za-z0-9_]*\z")]
     private static partial Regex EnvKeyPattern();
+
+    private static partial class Log
+    {
+        [LoggerMessage(720, LogLevel.Warning, "app {App} created without checking the swarm for a same-named service (engine: {Reason}); its first deployment checks ownership before touching any service")]
+        public static partial void OwnershipDeferred(ILogger logger, string app, string reason);
+    }
 }
