@@ -58,7 +58,20 @@ if bash "$lab" selftest >"$selftest_log" 2>&1; then selftest_ok=1; fi
 tail -n 3 "$selftest_log"
 
 log "bringing the lab up for the test run"
-cleanup() { bash "$lab" down >/dev/null 2>&1 || true; }
+# Every daemon a test starts is written to this file ("pid start-time"); a test host that dies
+# or is killed on a hang cannot stop them, so this does, by pid, before the lab goes down.
+export CLUSTER_TEST_PIDS="$results/daemons.pids"
+: >"$CLUSTER_TEST_PIDS"
+end_test_daemons() {
+  local pid start
+  while read -r pid start; do
+    [ -r "/proc/$pid/stat" ] || continue
+    # same process only if its start time (field 22) is the one recorded
+    [ "$(sed -E 's/.*\) //' "/proc/$pid/stat" | cut -d' ' -f20)" = "$start" ] && kill -9 "$pid" 2>/dev/null
+  done <"$CLUSTER_TEST_PIDS"
+  return 0
+}
+cleanup() { end_test_daemons; bash "$lab" down >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 bash "$lab" up
 
@@ -66,13 +79,16 @@ log "running the tests"
 set +e
 # -m:1: one test project at a time. Lab.Tests and Install.Tests share the lab's nodes (Lab.Tests
 # cuts node links on purpose), so they must not run side by side.
-dotnet test Cluster.sln -c "$configuration" --no-build --nologo -m:1 \
+# A test that hangs is ended after 10 minutes (its test host is killed and the test reported as
+# the one that hung) so the run always finishes inside CI's budget.
+dotnet test Cluster.sln -c "$configuration" --no-build --nologo -m:1 --blame-hang-timeout 10m --blame-hang-dump-type none \
   --logger "console;verbosity=minimal" --logger "trx" --results-directory "$results" 2>&1 | tee "$results/dotnet-test.log"
 test_exit=${PIPESTATUS[0]}
 set -e
 
 log "taking the lab down"
 trap - EXIT
+end_test_daemons
 bash "$lab" down
 clean_ok=0
 if bash "$lab" check-clean; then clean_ok=1; fi

@@ -32,6 +32,12 @@ var prePullDeadline = new Option<double>("--pre-pull-deadline")
     Description = "Seconds every node has to pre-pull a deployment's image (default 300)",
     DefaultValueFactory = _ => 300,
 };
+var resolveDeadline = new Option<double>("--resolve-deadline")
+{
+    Description = "Seconds a deployment may wait on a registry that rate-limits (429, Retry-After) while resolving its tag (default 120)",
+    DefaultValueFactory = _ => 120,
+    Validators = { r => { if (r.GetValueOrDefault<double>() is < 0 or > 3600) { r.AddError("--resolve-deadline must be between 0 and 3600 seconds"); } } },
+};
 var convergeDeadline = new Option<double>("--converge-deadline")
 {
     Description = "Seconds swarm has to run every task on the new digest before the leader rolls back (default 180)",
@@ -55,7 +61,7 @@ var webhookListen = new Option<string?>("--webhook-listen")
 };
 var root = new RootCommand("cluster-leader: stores registry credentials, nodes, apps and deployments, serves the admin API, and orchestrates deployments through the local swarm manager.")
 {
-    dataDir, listen, advertise, dockerHost, heartbeat, prePullDeadline, convergeDeadline, autoSyncInterval, webhookListen, helperTimeout,
+    dataDir, listen, advertise, dockerHost, heartbeat, prePullDeadline, resolveDeadline, convergeDeadline, autoSyncInterval, webhookListen, helperTimeout,
 };
 webhookListen.Validators.Add(result =>
 {
@@ -96,6 +102,7 @@ root.SetAction((parse, cancellationToken) =>
         Deployments = new()
         {
             PrePullDeadline = TimeSpan.FromSeconds(parse.GetValue(prePullDeadline)),
+            ResolveDeadline = TimeSpan.FromSeconds(parse.GetValue(resolveDeadline)),
             ConvergeDeadline = TimeSpan.FromSeconds(parse.GetValue(convergeDeadline)),
         },
         CredentialHelpers = new() { Timeout = TimeSpan.FromSeconds(parse.GetValue(helperTimeout)) },

@@ -6,6 +6,7 @@ namespace Cluster.Testing;
 // One of the product's binaries, started from its build output exactly as install.sh will run it.
 public sealed class Daemon : IAsyncDisposable
 {
+    private static readonly object RecordLock = new();
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
@@ -77,7 +78,9 @@ public sealed class Daemon : IAsyncDisposable
             info.Environment[key] = value;
         }
 
-        return new Daemon(Process.Start(info)!);
+        var process = Process.Start(info)!;
+        Record(process.Id);
+        return new Daemon(process);
     }
 
     public static async Task<(int ExitCode, string Output)> RunAsync(string project, string binary, params string[] args)
@@ -140,6 +143,33 @@ public sealed class Daemon : IAsyncDisposable
         }
 
         _process.Dispose();
+    }
+
+    // A test host killed on a timeout cannot stop what it started. test.sh names a file in
+    // CLUSTER_TEST_PIDS; every daemon is written there as "pid start-time" (field 22 of
+    // /proc/PID/stat), and test.sh ends, by pid, each one still alive with that same start time,
+    // so nothing of a crashed run keeps a port, a lock or a node's state.
+    private static void Record(int pid)
+    {
+        var file = Environment.GetEnvironmentVariable("CLUSTER_TEST_PIDS");
+        if (string.IsNullOrEmpty(file))
+        {
+            return;
+        }
+
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var start = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
+            lock (RecordLock)
+            {
+                File.AppendAllText(file, $"{pid} {start}\n");
+            }
+        }
+        catch (IOException)
+        {
+            // exited already: nothing to end later
+        }
     }
 
     private void Append(string? line)

@@ -18,6 +18,10 @@ REG_ADDR=$HOST_IP:5000
 # $TOKEN_REALM) that signs JWTs with the key made here.
 TOKEN_REG_ADDR=$HOST_IP:5001
 TOKEN_REALM=http://$HOST_IP:5002/token
+# Nothing of the lab listens here: the tests put a FaultProxy (in front of $REG_ADDR) on this
+# address when a deployment must meet a registry fault (429, 503, refused HEAD); the engines
+# trust it as they trust the registry itself.
+FAULT_REG_ADDR=$HOST_IP:5003
 TOKEN_SERVICE=clab-registry
 TOKEN_ISSUER=clab-token-issuer
 REG_USER=alice
@@ -606,7 +610,7 @@ start_dockerd() {
     -H "unix://$d/docker.sock" --pidfile "$d/docker.pid"
     --bip "172.31.$i.1/24"
     --default-address-pool "base=172.$((16 + k / 16)).$(((k % 16) * 16)).0/20,size=24"
-    --insecure-registry "$REG_ADDR" --insecure-registry "$TOKEN_REG_ADDR"
+    --insecure-registry "$REG_ADDR" --insecure-registry "$TOKEN_REG_ADDR" --insecure-registry "$FAULT_REG_ADDR"
     --swarm-default-advertise-addr "$(node_ip "$i")"
     --cgroup-parent "/$CGROUP_PREFIX$i"
   )
@@ -774,6 +778,7 @@ write_env() {
       echo "LAB_REGISTRY_HTPASSWD=$LAB/reg/htpasswd"
       echo "LAB_REGISTRY_LOG=$LAB/reg/registry.log"
       echo "LAB_TOKEN_REGISTRY=$TOKEN_REG_ADDR"
+      echo "LAB_FAULT_REGISTRY=$FAULT_REG_ADDR"
       echo "LAB_TOKEN_REGISTRY_URL=http://$TOKEN_REG_ADDR"
       echo "LAB_TOKEN_REGISTRY_LOG=$LAB/treg/registry.log"
       echo "LAB_TOKEN_REALM=$TOKEN_REALM"

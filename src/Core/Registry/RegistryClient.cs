@@ -144,9 +144,10 @@ public sealed class RegistryClient : IDisposable
     // ResolveAsync, retried while the registry rate-limits (429 / TOOMANYREQUESTS) and the wait
     // it asks for (Retry-After, else a short backoff) still ends before deadline; at most
     // RegistryRetry.MaxAttempts tries. A wait that would pass the deadline fails at once, with the
-    // wait the registry asked for in RetryAfter and the message.
-    public Task<RegistryResult<ManifestDigest>> ResolveAsync(RegistryHost host, ImageReference image, RegistryLogin? login, DateTimeOffset deadline, CancellationToken cancellationToken) =>
-        RegistryRetry.RunAsync(ct => ResolveAsync(host, image, login, ct), deadline, _time, cancellationToken);
+    // wait the registry asked for in RetryAfter and the message. onRetry, when given, hears each
+    // refusal that will be retried and the wait before the next try (for a deployment's log).
+    public Task<RegistryResult<ManifestDigest>> ResolveAsync(RegistryHost host, ImageReference image, RegistryLogin? login, DateTimeOffset deadline, CancellationToken cancellationToken, Action<RegistryCheck, TimeSpan>? onRetry = null) =>
+        RegistryRetry.RunAsync(ct => ResolveAsync(host, image, login, ct), deadline, _time, cancellationToken, onRetry);
 
     // The digest a tag names now, as cheaply as the registry allows, for pollers that only look
     // for a change (Docker Hub does not count HEAD against its pull rate limit): HEAD, trusting

@@ -15,7 +15,7 @@ public static class RegistryRetry
     public const int MaxAttempts = 4;
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(1);
 
-    public static async Task<RegistryResult<T>> RunAsync<T>(Func<CancellationToken, Task<RegistryResult<T>>> attempt, DateTimeOffset deadline, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<RegistryResult<T>> RunAsync<T>(Func<CancellationToken, Task<RegistryResult<T>>> attempt, DateTimeOffset deadline, TimeProvider time, CancellationToken cancellationToken, Action<RegistryCheck, TimeSpan>? onRetry = null)
     {
         ArgumentNullException.ThrowIfNull(attempt);
         ArgumentNullException.ThrowIfNull(time);
@@ -42,6 +42,11 @@ public static class RegistryRetry
                     return ValueTask.FromResult(true);
                 },
                 DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(Wait(args.Outcome.Result!.Check, args.AttemptNumber)),
+                OnRetry = args =>
+                {
+                    onRetry?.Invoke(args.Outcome.Result!.Check, args.RetryDelay);
+                    return ValueTask.CompletedTask;
+                },
             })
             .Build();
 

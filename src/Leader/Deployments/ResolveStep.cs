@@ -5,7 +5,9 @@ namespace Cluster.Leader.Deployments;
 // Step "resolve": the tag becomes a digest, once, on the leader, with the app's credential (or
 // the keyring's best match). Every later step uses the digest, so every node runs the same
 // bytes; an unknown tag stops the deployment here, before any node or the service is touched.
-public sealed class ResolveStep(RegistryClient registry, LoginChooser logins) : IDeploymentStep
+// A registry that rate-limits (429) is asked again after its Retry-After, within
+// DeploymentOptions.ResolveDeadline and RegistryRetry's bounded tries (issue #13.4).
+public sealed class ResolveStep(RegistryClient registry, LoginChooser logins, DeploymentOptions options, TimeProvider time) : IDeploymentStep
 {
     public string Name => "resolve";
 
@@ -29,7 +31,8 @@ public sealed class ResolveStep(RegistryClient registry, LoginChooser logins) : 
             return StepOutcome.Next;
         }
 
-        var resolved = await registry.ResolveAsync(context.Host, image, login, cancellationToken);
+        var resolved = await registry.ResolveAsync(context.Host, image, login, time.GetUtcNow() + options.ResolveDeadline, cancellationToken,
+            (refused, wait) => context.Journal.Say($"{refused.Message}; asking again in {wait.TotalSeconds:0.###} s"));
         if (!resolved.Check.Ok)
         {
             return StepOutcome.Failed(resolved.Check.Failure == RegistryFailureKind.NotFound

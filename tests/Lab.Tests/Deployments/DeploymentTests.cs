@@ -6,6 +6,7 @@ using Cluster.Lab.Tests.Agents;
 using Cluster.Lab.Tests.Fixture;
 using Cluster.Lab.Tests.Leader;
 using Cluster.Testing;
+using Cluster.Testing.Http;
 using Docker.DotNet.Models;
 
 namespace Cluster.Lab.Tests.Deployments;
@@ -27,7 +28,7 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
     public async Task InitializeAsync()
     {
         await Htpasswd.SetAsync(lab.Env, _user, _password);
-        _cluster = await AgentCluster.StartAsync(lab.Env, "--pre-pull-deadline", "30", "--converge-deadline", "60");
+        _cluster = await AgentCluster.StartAsync(lab.Env, "--pre-pull-deadline", "30", "--converge-deadline", "60", "--resolve-deadline", "20");
         _manager = new DockerEngine(lab.Env.ManagerSocket);
         var add = await _cluster.Leader.CtlWithStdinAsync(_password, "registry", "add", "lab", "--provider", "generic", "--url", lab.Env.Registry, "--username", _user, "--password-stdin", "--insecure");
         Assert.True(add.Exit == 0, add.ToString());
@@ -530,6 +531,64 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
         var id = created.ID!;
         _foreignServices.Add(id);
         return id;
+    }
+
+    // Issue #13.4: a registry that answers one manifest request with 429 and Retry-After, then
+    // works. The deployment waits what the registry asked, asks again and succeeds, saying so in
+    // its log; the registry is the lab's real one behind a FaultProxy on the address the engines
+    // trust, so the nodes pre-pull through it too.
+    [Fact]
+    public async Task RegistryRateLimitsTheResolveOnce_DeploymentWaitsItsRetryAfterThenSucceeds()
+    {
+        var digest = await PushAsync("v1");
+        await using var proxy = await StartFaultRegistryAsync();
+        await CreateFaultRegistryAppAsync("v1");
+        proxy.Add(FaultRule.TooManyRequests("3", times: 1, FaultRule.ManifestRequest));
+
+        var deploy = await DeployAsync();
+
+        Assert.Equal("succeeded", deploy.GetProperty("status").GetString());
+        Assert.Equal(digest, deploy.GetProperty("digest").GetString());
+        Assert.Single(proxy.Requests, r => r.Status == 429);
+        Assert.Contains(deploy.GetProperty("log").EnumerateArray(), l => l.GetString()!.Contains("asking again in 3 s", StringComparison.Ordinal));
+        Assert.Equal($"{lab.Env.FaultRegistry}/deploy/{_app}:v1@{digest}", (await ServiceAsync()).Spec!.TaskTemplate!.ContainerSpec!.Image);
+    }
+
+    // ... and one whose Retry-After would end after the resolve deadline (20 s here): the
+    // deployment fails at once, naming the wait and the deadline, with no service created.
+    [Fact]
+    public async Task RegistryRateLimitsPastTheResolveDeadline_FailsAtOnceSayingWhyServiceUntouched()
+    {
+        await PushAsync("v1");
+        await using var proxy = await StartFaultRegistryAsync();
+        await CreateFaultRegistryAppAsync("v1");
+        proxy.Add(FaultRule.TooManyRequests("600", times: int.MaxValue, FaultRule.ManifestRequest));
+
+        var result = await _cluster.Leader.CtlAsync("deploy", _app, "-o", "json");
+
+        Assert.NotEqual(0, result.Exit);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        Assert.Equal("failed", doc.RootElement.GetProperty("status").GetString());
+        var error = doc.RootElement.GetProperty("error").GetString()!;
+        Assert.Contains("retry after 600 s", error, StringComparison.Ordinal);
+        Assert.Contains("would pass the deadline", error, StringComparison.Ordinal);
+        Assert.Single(proxy.Requests, r => r.Status == 429);
+        await Assert.ThrowsAsync<global::Docker.DotNet.DockerApiException>(() => _manager.Client.Swarm.InspectServiceAsync(_app));
+    }
+
+    private async Task<FaultProxy> StartFaultRegistryAsync()
+    {
+        var (host, port) = (lab.Env.FaultRegistry.Split(':')[0], int.Parse(lab.Env.FaultRegistry.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
+        var proxy = await FaultProxy.StartAsync(new Uri($"http://{lab.Env.Registry}/"), System.Net.IPAddress.Parse(host), port);
+        var add = await _cluster.Leader.CtlWithStdinAsync(_password, "registry", "add", "fault", "--provider", "generic", "--url", lab.Env.FaultRegistry, "--username", _user, "--password-stdin", "--insecure");
+        Assert.True(add.Exit == 0, add.ToString());
+        return proxy;
+    }
+
+    private async Task CreateFaultRegistryAppAsync(string tag)
+    {
+        var create = await _cluster.Leader.CtlAsync("app", "create", _app, "--image", $"{lab.Env.FaultRegistry}/deploy/{_app}:{tag}", "--constraint", "node.role==worker", "--registry", "fault");
+        Assert.True(create.Exit == 0, create.ToString());
     }
 
     private async Task<string> PushAsync(string tag, bool crash = false)

@@ -47,6 +47,10 @@ public sealed class LabEnvironment
 
     public string RegistryHtpasswd => this["LAB_REGISTRY_HTPASSWD"];
 
+    // host:port the engines trust as a registry where nothing listens: a test puts a FaultProxy
+    // there, in front of Registry, to show a deployment a registry fault.
+    public string FaultRegistry => this["LAB_FAULT_REGISTRY"];
+
     // host:port of the token-auth (Bearer) registry; its token server is TokenServer, run by the tests.
     public string TokenRegistry => this["LAB_TOKEN_REGISTRY"];
 

@@ -117,6 +117,8 @@ public sealed class LeaderProcess : IAsyncDisposable
         await StartAsync();
     }
 
+    private static readonly TimeSpan CliDeadline = TimeSpan.FromMinutes(5);
+
     // clusterctl with --leader and --token for this leader; stdin feeds --password-stdin.
     public Task<CliResult> CtlAsync(params string[] args) => CtlWithStdinAsync(null, args);
 
@@ -125,7 +127,18 @@ public sealed class LeaderProcess : IAsyncDisposable
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
         using var input = new StringReader(stdin ?? "");
-        var exit = await ClusterCtl.RunAsync([.. args, "--leader", Address, "--token", AdminToken], stdout, stderr, input);
+        // A command that never returns fails its test with what it printed, instead of hanging
+        // the whole run (CI has a fixed budget). Deployments end well inside this bound.
+        int exit;
+        try
+        {
+            exit = await ClusterCtl.RunAsync([.. args, "--leader", Address, "--token", AdminToken], stdout, stderr, input).WaitAsync(CliDeadline);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"clusterctl {string.Join(' ', args)} did not return within {CliDeadline}; it printed:\n{stdout}\n{stderr}");
+        }
+
         var result = new CliResult(exit, stdout.ToString(), stderr.ToString());
         lock (_cliOutputs)
         {

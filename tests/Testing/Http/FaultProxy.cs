@@ -59,14 +59,14 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
-    // upstream: the real server's base URI, e.g. http://10.77.0.254:5000/.
-    public static async Task<FaultProxy> StartAsync(Uri upstream, IPAddress? listenAddress = null)
+    // upstream: the real server's base URI, e.g. http://10.77.0.254:5000/. port 0: any free one.
+    public static async Task<FaultProxy> StartAsync(Uri upstream, IPAddress? listenAddress = null, int port = 0)
     {
         ArgumentNullException.ThrowIfNull(upstream);
         var address = listenAddress ?? IPAddress.Loopback;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(address, 0));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(address, port));
         var app = builder.Build();
         var client = new HttpClient(new SocketsHttpHandler
         {

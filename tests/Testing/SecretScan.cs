@@ -1,11 +1,14 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Cluster.Lab.Tests.Deployments;
+namespace Cluster.Testing;
 
-// Finds a secret in every file under some directories: as plain text, and inside base64 JSON
-// ("eyJ..."), which is how swarm stores registry auth, so a plain grep would miss it.
-internal static partial class SecretScan
+// Finds a secret in every regular file under some directories: as plain text, and inside base64
+// JSON ("eyJ..."), which is how swarm stores registry auth, so a plain grep would miss it.
+// Only regular files are read: a Docker data dir holds containerd's FIFOs, and open(2) on a FIFO
+// blocks until a writer appears (the suite once hung there for good). FIFOs, sockets and devices
+// have st_size 0 on Linux, and an empty file cannot hold a secret, so size 0 is skipped.
+public static partial class SecretScan
 {
     public static IReadOnlyList<string> Find(IEnumerable<string> roots, string secret)
     {
@@ -17,7 +20,8 @@ internal static partial class SecretScan
                 byte[] bytes;
                 try
                 {
-                    if (new FileInfo(file).Length > 512L * 1024 * 1024)
+                    var length = new FileInfo(file).Length;
+                    if (length == 0 || length > 512L * 1024 * 1024)
                     {
                         continue;
                     }
