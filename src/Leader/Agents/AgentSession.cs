@@ -18,6 +18,12 @@ public sealed class AgentSession : IDisposable
     public const long OutboxBytes = 4 * 1024 * 1024;
 
     private readonly CancellationTokenSource _cts;
+
+    // Taken once: steps that outlive the session (a pre-pull waiting for the agent to come back)
+    // still read and link it after the session was disposed, and CancellationTokenSource.Token
+    // throws ObjectDisposedException then. Dispose cancels first, so an ended session's token is
+    // always cancelled.
+    private readonly CancellationToken _token;
     private readonly Channel<LeaderMessage> _outbox = Channel.CreateUnbounded<LeaderMessage>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _accounting = new();
     private int _queuedMessages;
@@ -31,6 +37,7 @@ public sealed class AgentSession : IDisposable
         LastHeartbeat = now;
         OpenedAt = now;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(callToken);
+        _token = _cts.Token;
     }
 
     public string Id { get; }
@@ -71,7 +78,7 @@ public sealed class AgentSession : IDisposable
     // The agent did not read its stream and the outbox filled up: the session was dropped.
     public bool Overflowed { get; private set; }
 
-    public CancellationToken Token => _cts.Token;
+    public CancellationToken Token => _token;
 
     public ChannelReader<LeaderMessage> Outbox => _outbox.Reader;
 
@@ -160,5 +167,9 @@ public sealed class AgentSession : IDisposable
         }
     }
 
-    public void Dispose() => _cts.Dispose();
+    public void Dispose()
+    {
+        Close();
+        _cts.Dispose();
+    }
 }

@@ -11,6 +11,10 @@ namespace Cluster.Leader.Builds;
 public sealed class BuilderConnection : IDisposable
 {
     private readonly CancellationTokenSource _cts;
+
+    // Taken once, as AgentSession does: a build waiting on this connection may read it after
+    // Dispose, when CancellationTokenSource.Token would throw. Dispose cancels first.
+    private readonly CancellationToken _token;
     private readonly Channel<BuildOrder> _outbox = Channel.CreateUnbounded<BuildOrder>(new UnboundedChannelOptions { SingleReader = true });
 
     public BuilderConnection(string nodeId, string hostname, string swarmNodeId, int parallelism, DateTime startedAt, CancellationToken callToken)
@@ -21,6 +25,7 @@ public sealed class BuilderConnection : IDisposable
         Parallelism = Math.Clamp(parallelism, 1, 16);
         LastHeartbeat = startedAt;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(callToken);
+        _token = _cts.Token;
     }
 
     public string Id { get; } = Guid.NewGuid().ToString("N");
@@ -38,14 +43,14 @@ public sealed class BuilderConnection : IDisposable
 
     public bool Replaced { get; private set; }
 
-    public CancellationToken Token => _cts.Token;
+    public CancellationToken Token => _token;
 
     public ChannelReader<BuildOrder> Outbox => _outbox.Reader;
 
     // Jobs sent to this builder and not finished yet.
     public ConcurrentDictionary<string, PendingBuild> Jobs { get; } = new(StringComparer.Ordinal);
 
-    public bool HasCapacity => Jobs.Count < Parallelism && !_cts.IsCancellationRequested;
+    public bool HasCapacity => Jobs.Count < Parallelism && !_token.IsCancellationRequested;
 
     public bool Send(BuildOrder order) => _outbox.Writer.TryWrite(order);
 
@@ -68,5 +73,9 @@ public sealed class BuilderConnection : IDisposable
         }
     }
 
-    public void Dispose() => _cts.Dispose();
+    public void Dispose()
+    {
+        Close();
+        _cts.Dispose();
+    }
 }

@@ -12,11 +12,6 @@ namespace Cluster.Lab.Tests.Builds;
 [Collection(LabCollection.Name)]
 public sealed class BuildTests(LabFixture lab) : IAsyncLifetime, IDisposable
 {
-    // The build step joined the pipeline minutes before the landing deadline; these tests were
-    // written against it but have never been run on the lab (it was busy). Remove the Skip once
-    // they pass there.
-    private const string NotWired = "never run: written against the build step, not yet run on the lab";
-
     private readonly string _app = "b-" + Guid.NewGuid().ToString("N")[..8];
     private BuildCluster _cluster = null!;
     private DockerEngine _manager = null!;
@@ -43,7 +38,7 @@ public sealed class BuildTests(LabFixture lab) : IAsyncLifetime, IDisposable
 
     public void Dispose() => _manager?.Dispose();
 
-    [Fact(Skip = NotWired)]
+    [Fact]
     public async Task GitApp_Deploy_BuildsPushesPrePullsEveryWorkerAndRunsThePushedDigest()
     {
         await _cluster.UseLabRegistryAsync();
@@ -89,7 +84,7 @@ public sealed class BuildTests(LabFixture lab) : IAsyncLifetime, IDisposable
         AssertPushPasswordNowhere();
     }
 
-    [Fact(Skip = NotWired)]
+    [Fact]
     public async Task FailingBuilds_RunCopyAndSyntax_EndBeforeTheServiceIsTouchedNamingTheStep()
     {
         await _cluster.UseLabRegistryAsync();
@@ -129,7 +124,7 @@ public sealed class BuildTests(LabFixture lab) : IAsyncLifetime, IDisposable
         Assert.Equal(good.GetProperty("digest").GetString(), (await _manager.Client.Swarm.InspectServiceAsync(_app)).Spec!.TaskTemplate!.ContainerSpec!.Image!.Split('@')[1]);
     }
 
-    [Fact(Skip = NotWired)]
+    [Fact]
     public async Task WorkersPresentAndNoBuildRegistry_DeployRefusedWithWhatToSetAndWhichCommand()
     {
         await _cluster.CommitAppAsync("web", "main", "v1");
@@ -149,7 +144,7 @@ public sealed class BuildTests(LabFixture lab) : IAsyncLifetime, IDisposable
         Assert.Equal("multi-node", cluster.RootElement.GetProperty("mode").GetString());
     }
 
-    [Fact(Skip = NotWired)]
+    [Fact]
     public async Task BuildTimeout_StopsTheBuildAndLeavesNoService()
     {
         await _cluster.UseLabRegistryAsync();
