@@ -6,12 +6,17 @@ using Grpc.Core;
 
 namespace Cluster.Cli.Commands;
 
-// `clusterctl deploy NAME [--tag TAG]` and `clusterctl deployment list|show`. deploy waits for
-// the outcome and exits 0 only on success; it prints each step as it happens, with per-node
-// pull progress when the output is a terminal.
+// `clusterctl deploy NAME [--tag TAG]` and `clusterctl deployment list|show|cancel`. deploy waits
+// for the outcome and exits 0 only on success; it prints each step as it happens, with per-node
+// pull progress when the output is a terminal. cancel waits until the deployment has stopped and
+// exits 0 only when the cancel stopped it.
 internal static class DeployCommands
 {
     private static readonly TimeSpan DeployDeadline = TimeSpan.FromMinutes(30);
+
+    // Stopping is bounded on the leader (a build's cancel grace, putting the service back); this
+    // leaves room for both.
+    private static readonly TimeSpan CancelDeadline = TimeSpan.FromMinutes(5);
 
     public static IEnumerable<Command> Build(TextWriter stdout, TextWriter stderr)
     {
@@ -179,6 +184,45 @@ internal static class DeployCommands
             return 0;
         }));
         deployment.Subcommands.Add(show);
+        deployment.Subcommands.Add(Cancel(stdout, stderr));
         return deployment;
+    }
+
+    private static Command Cancel(TextWriter stdout, TextWriter stderr)
+    {
+        var id = new Argument<string>("ID") { Description = "Deployment id (`clusterctl deployment list APP`)" };
+        var output = GlobalOptions.Output();
+        var command = new Command("cancel", "Stop a running deployment at its next safe point; the service is put back if it was already changed") { id, output };
+        command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
+        {
+            var deploymentId = parse.GetValue(id)!;
+            Deployment stopped;
+            try
+            {
+                stopped = await new Deployments.DeploymentsClient(leader.Channel).CancelDeploymentAsync(new CancelDeploymentRequest { Id = deploymentId }, leader.Call(CancelDeadline));
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded)
+            {
+                throw new CliException($"the cancel of deployment {deploymentId} was requested but it had not stopped after {CancelDeadline.TotalMinutes:0} min; `clusterctl deployment show {deploymentId}` shows where it is");
+            }
+
+            if (parse.GetValue(output) == OutputFormat.Json)
+            {
+                Json.Write(stdout, DeploymentView.From(stopped), JsonContext.Printing.DeploymentView);
+            }
+            else
+            {
+                await stdout.WriteLineAsync($"deployment {stopped.Id} of {stopped.App}: {stopped.Status}{(string.IsNullOrEmpty(stopped.Error) ? "" : ": " + stopped.Error)}");
+            }
+
+            if (stopped.State == DeploymentState.Succeeded)
+            {
+                await stderr.WriteLineAsync($"clusterctl: deployment {stopped.Id} succeeded before the cancel could stop it; deploy the previous tag to go back");
+                return 1;
+            }
+
+            return 0;
+        }));
+        return command;
     }
 }

@@ -41,4 +41,19 @@ public sealed class DeploymentsApi(DeploymentOrchestrator deployments) : Protos.
         ArgumentNullException.ThrowIfNull(request);
         return Task.FromResult(DeploymentProto.ToProto(deployments.Get(request.Id)));
     }
+
+    // The cancel belongs to the deployment, not to this call: a caller that gives up waiting
+    // (its deadline) leaves the deployment stopping all the same.
+    public override async Task<Deployment> CancelDeployment(CancelDeploymentRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        if (string.IsNullOrWhiteSpace(request.Id))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "a deployment id is required (`clusterctl deployment list APP` shows them)"));
+        }
+
+        var record = await deployments.CancelAsync(request.Id.Trim(), AdminAuthInterceptor.ActorOf(context), context.CancellationToken);
+        return DeploymentProto.ToProto(record);
+    }
 }

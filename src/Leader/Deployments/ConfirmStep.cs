@@ -70,7 +70,7 @@ public sealed class ConfirmStep(DockerEngine engine, DeploymentOptions options, 
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            reason = "the deployment was cancelled while swarm was updating the service";
+            reason = $"cancelled by {context.CancelledBy ?? "the operator"} while swarm was updating the service";
         }
 
         return await RestoreAsync(context, service, reason);

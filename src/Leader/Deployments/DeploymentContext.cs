@@ -9,9 +9,12 @@ namespace Cluster.Leader.Deployments;
 // What the steps of one deployment know, filled in as they run: the pipeline sets the request,
 // the app and the image to deploy; resolve (or a build) the digest and the login; place the
 // nodes; rollout the service. One deployment runs its steps one after another, so the context
-// needs no lock (the pre-pull step's parallel parts write only through the journal).
+// needs no lock (the pre-pull step's parallel parts write only through the journal), except
+// CancelledBy, which `deployment cancel` sets from another thread.
 public sealed class DeploymentContext(DeploymentRequest request, AppRecord app, ImageReference image, DeploymentJournal journal)
 {
+    private string? _cancelledBy;
+
     public DeploymentRequest Request { get; } = request;
 
     public AppRecord App { get; } = app;
@@ -43,6 +46,14 @@ public sealed class DeploymentContext(DeploymentRequest request, AppRecord app, 
     // The service as the rollout left it (its ID is what confirm watches).
     public SwarmService? Service { get; set; }
 
+    // Set by the rollout just before it writes to the swarm: from then on the service may be on
+    // the new spec, so stopping means putting it back (confirm does), not just stopping.
+    public bool ServiceChanged { get; set; }
+
+    // Who cancelled the deployment (the admin's actor, "admin@PEER"); null while nobody did. Set
+    // before the deployment's token is cancelled, so a step that sees the token cancelled reads it.
+    public string? CancelledBy => Volatile.Read(ref _cancelledBy);
+
     public string Tag => Image.Tag ?? "latest";
 
     // repo:tag@digest as a reference: what nodes pull (the digest decides).
@@ -57,4 +68,7 @@ public sealed class DeploymentContext(DeploymentRequest request, AppRecord app, 
     public string Pinned => LocalImage ? $"{Image.Name}:{Tag}" : $"{Image.Name}:{Tag}@{RequireDigest()}";
 
     private string RequireDigest() => Digest ?? throw new InvalidOperationException("no digest yet: a step before this one must resolve or produce it");
+
+    // Records who cancelled; true for the first caller only (a second cancel changes nothing).
+    internal bool MarkCancelled(string actor) => Interlocked.CompareExchange(ref _cancelledBy, actor, null) is null;
 }

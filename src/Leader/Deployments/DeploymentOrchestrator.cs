@@ -68,14 +68,6 @@ public sealed partial class DeploymentOrchestrator
         }
 
         var id = "d" + Guid.NewGuid().ToString("N")[..15];
-        var running = new Running(id);
-        if (!_running.TryAdd(app.Id, running))
-        {
-            _running.TryGetValue(app.Id, out var other);
-            running.Dispose();
-            throw new OperationException(OperationError.FailedPrecondition, $"deployment {other?.Id} of app '{app.Name}' is still running; wait for it (`clusterctl deployment show {other?.Id}`) and deploy again");
-        }
-
         var image = ImageReference.Parse($"{app.Image}:{tag}");
         var record = new DeploymentRecord
         {
@@ -89,9 +81,17 @@ public sealed partial class DeploymentOrchestrator
             StartedAt = _time.GetUtcNow().UtcDateTime,
         };
         var journal = new DeploymentJournal(record, _db, _time);
-        journal.Save();
         var context = new DeploymentContext(request, app, image, journal);
-        var done = Task.Run(async () =>
+        var running = new Running(id, context);
+        if (!_running.TryAdd(app.Id, running))
+        {
+            _running.TryGetValue(app.Id, out var other);
+            running.Dispose();
+            throw new OperationException(OperationError.FailedPrecondition, $"deployment {other?.Id} of app '{app.Name}' is still running; wait for it (`clusterctl deployment show {other?.Id}`) and deploy again");
+        }
+
+        journal.Save();
+        _ = Task.Run(async () =>
         {
             try
             {
@@ -102,29 +102,53 @@ public sealed partial class DeploymentOrchestrator
                 journal.Finish(DeploymentStatus.Failed, $"internal error: {e.GetType().Name}: {e.Message}");
                 Log.Crashed(_log, id, e.GetType().Name, e.Message);
             }
+
+            // Closed (final status saved) before the app is free again: whoever finds it no
+            // longer running reads its outcome from the database.
+            try
+            {
+                running.Finished.TrySetResult(journal.Close());
+            }
+            catch (Exception e)
+            {
+                running.Finished.TrySetException(e);
+            }
             finally
             {
                 _running.TryRemove(new KeyValuePair<string, Running>(app.Id, running));
                 running.Dispose();
             }
-
-            return journal.Close();
         });
-        return new StartedDeployment(id, journal.Events, done);
+        return new StartedDeployment(id, journal.Events, running.Finished.Task);
     }
 
-    // Asks a running deployment to stop; its current step ends and the service is put back if
-    // the rollout had begun. False when no such deployment runs.
-    public bool Cancel(string id)
+    // `deployment cancel`: asks a running deployment to stop at its next safe point and returns
+    // its final record once it has stopped. Before the rollout writes to the swarm the current
+    // step is abandoned and the deployment ends `failed` ("cancelled by ACTOR before the service
+    // was changed"); once the service may be on the new spec, confirm puts it back and it ends
+    // `rolled-back`. A deployment that completes before it reaches a safe point ends as it ends
+    // (the caller sees `succeeded`). NotFound for an unknown id; FailedPrecondition, naming the
+    // status, for a deployment that already ended. A second cancel waits for the same outcome.
+    public async Task<DeploymentRecord> CancelAsync(string id, string actor, CancellationToken cancellationToken)
     {
         var running = _running.Values.FirstOrDefault(r => r.Id == id);
         if (running is null)
         {
-            return false;
+            var record = Get(id);
+            var status = record.Status.ToWord();
+            throw new OperationException(OperationError.FailedPrecondition, record.Status == DeploymentStatus.Running
+                ? $"deployment {id} of app '{record.App}' is recorded as running but does not run on this leader; nothing to cancel"
+                : $"deployment {id} of app '{record.App}' already finished: {status}{(record.Error.Length > 0 ? $" ({record.Error})" : "")}; nothing to cancel");
+        }
+
+        if (running.Context.MarkCancelled(actor))
+        {
+            running.Context.Journal.Say($"cancel requested by {actor}");
+            Log.CancelRequested(_log, id, actor);
         }
 
         running.Cancel();
-        return true;
+        return await running.Finished.Task.WaitAsync(cancellationToken);
     }
 
     public DeploymentRecord Get(string id) =>
@@ -183,6 +207,13 @@ public sealed partial class DeploymentOrchestrator
                 continue;
             }
 
+            // A safe point: nothing is started that a cancel would have to undo.
+            if (cancellationToken.IsCancellationRequested && !context.ServiceChanged)
+            {
+                journal.Finish(DeploymentStatus.Failed, CancelledBeforeChange(context, $"before {step.Name}"));
+                return;
+            }
+
             journal.StepStarted(step.Name);
             StepOutcome outcome;
             try
@@ -202,7 +233,11 @@ public sealed partial class DeploymentOrchestrator
             journal.StepFinished(step.Name, stepFailed ? StepStatus.Failed : StepStatus.Ok, stepFailed ? outcome.Message : "");
             if (stepFailed)
             {
-                journal.Finish(outcome.Status, outcome.Message);
+                // A step stopped by the cancel says how (its own error stays on the step); the
+                // deployment says who cancelled and that the swarm was not touched.
+                journal.Finish(outcome.Status, cancellationToken.IsCancellationRequested && !context.ServiceChanged && outcome.Status == DeploymentStatus.Failed
+                    ? CancelledBeforeChange(context, $"during {step.Name}")
+                    : outcome.Message);
                 return;
             }
 
@@ -224,12 +259,19 @@ public sealed partial class DeploymentOrchestrator
         journal.Finish(DeploymentStatus.Succeeded, $"deployment {journal.Id} succeeded: {pinned}");
     }
 
-    // A deployment in progress, and how to stop it.
-    private sealed class Running(string id) : IDisposable
+    private static string CancelledBeforeChange(DeploymentContext context, string when) =>
+        $"cancelled by {context.CancelledBy ?? "the operator"} before the service was changed ({when})";
+
+    // A deployment in progress, how to stop it, and its final record once it has ended.
+    private sealed class Running(string id, DeploymentContext context) : IDisposable
     {
         public string Id { get; } = id;
 
+        public DeploymentContext Context { get; } = context;
+
         public CancellationTokenSource Cancellation { get; } = new();
+
+        public TaskCompletionSource<DeploymentRecord> Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public void Cancel()
         {
@@ -253,5 +295,8 @@ public sealed partial class DeploymentOrchestrator
 
         [LoggerMessage(701, LogLevel.Warning, "deployment {Id} was interrupted by a leader restart; {Where}")]
         public static partial void Interrupted(ILogger logger, string id, string where);
+
+        [LoggerMessage(702, LogLevel.Information, "deployment {Id}: cancel requested by {Actor}")]
+        public static partial void CancelRequested(ILogger logger, string id, string actor);
     }
 }

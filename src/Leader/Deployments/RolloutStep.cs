@@ -8,8 +8,15 @@ namespace Cluster.Leader.Deployments;
 // disk; the agents keep the pinned image present instead). Only the app's own service is
 // updated (OwnedServices). A service already on exactly that spec is left alone and the
 // deployment completes here: no restart for nothing.
-public sealed class RolloutStep(DockerEngine engine, OwnedServices services) : IDeploymentStep
+//
+// The write is not cancelled halfway (an engine call abandoned mid-request leaves the service in
+// an unknown state): a `deployment cancel` that arrives during it is honoured by confirm, which
+// sees the cancelled token and puts the service back.
+public sealed class RolloutStep(DockerEngine engine, OwnedServices services, TimeProvider time) : IDeploymentStep
 {
+    // Bounds the write and the inspect after it, which the deployment's token does not.
+    private static readonly TimeSpan WriteDeadline = TimeSpan.FromSeconds(60);
+
     public string Name => "rollout";
 
     public int Order => StepOrder.Rollout;
@@ -35,17 +42,28 @@ public sealed class RolloutStep(DockerEngine engine, OwnedServices services) : I
             return StepOutcome.Done($"service {app.Name} already runs {pinned}; nothing to change");
         }
 
-        if (existing is null)
+        cancellationToken.ThrowIfCancellationRequested();
+        context.ServiceChanged = true;
+        using var write = new CancellationTokenSource(WriteDeadline, time);
+        try
         {
-            var id = await engine.CreateServiceAsync(wanted, cancellationToken);
-            context.Journal.Say($"created service {app.Name} with {pinned}");
-            context.Service = await engine.InspectServiceAsync(id, cancellationToken);
+            if (existing is null)
+            {
+                var id = await engine.CreateServiceAsync(wanted, write.Token);
+                context.Journal.Say($"created service {app.Name} with {pinned}");
+                context.Service = await engine.InspectServiceAsync(id, write.Token);
+            }
+            else
+            {
+                await engine.UpdateServiceAsync(existing, wanted, write.Token);
+                context.Journal.Say($"updated service {app.Name} to {pinned}");
+                context.Service = existing;
+            }
         }
-        else
+        catch (OperationCanceledException) when (write.IsCancellationRequested)
         {
-            await engine.UpdateServiceAsync(existing, wanted, cancellationToken);
-            context.Journal.Say($"updated service {app.Name} to {pinned}");
-            context.Service = existing;
+            throw new DockerOperationException(existing is null ? "create service" : "update service", app.Name, Core.Registry.RegistryFailureKind.Engine,
+                $"the engine did not answer within {WriteDeadline.TotalSeconds:0} s; the service may be on the new spec (`docker service inspect {app.Name}`)");
         }
 
         context.Journal.Save();

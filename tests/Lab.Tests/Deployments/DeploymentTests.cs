@@ -254,6 +254,78 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
     }
 
     [Fact]
+    public async Task CancelWhileSwarmUpdatesTheService_PutsItBackOnV1_RolledBack_AndTheWaitingDeployExitsNonZero()
+    {
+        var v1 = await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker");
+        Assert.Equal("succeeded", (await DeployAsync()).GetProperty("status").GetString());
+        await PushAsync("slow", TestImages.NeverHealthy(Guid.NewGuid().ToString("N")));
+
+        var deploy = _cluster.Leader.CtlAsync("deploy", _app, "--tag", "slow", "-o", "json");
+        var id = await RunningDeploymentAsync("updated service");
+        var cancel = await _cluster.Leader.CtlAsync("deployment", "cancel", id, "-o", "json");
+        var waited = await deploy;
+
+        Assert.True(cancel.Exit == 0, cancel.ToString());
+        using var stopped = JsonDocument.Parse(cancel.Stdout);
+        Assert.Equal("rolled-back", stopped.RootElement.GetProperty("status").GetString());
+        var error = stopped.RootElement.GetProperty("error").GetString()!;
+        Assert.StartsWith("cancelled by admin@", error, StringComparison.Ordinal);
+        Assert.Contains("rolled back to the previous spec", error, StringComparison.Ordinal);
+        Assert.NotEqual(0, waited.Exit);
+        using var outcome = JsonDocument.Parse(waited.Stdout);
+        Assert.Equal(id, outcome.RootElement.GetProperty("id").GetString());
+        Assert.Equal("rolled-back", outcome.RootElement.GetProperty("status").GetString());
+        var pinned = $"{Repository}:v1@{v1}";
+        Assert.Equal(pinned, (await ServiceAsync()).Spec!.TaskTemplate!.ContainerSpec!.Image);
+        await _cluster.WaitAsync("the service back on v1", async () =>
+        {
+            var tasks = await RunningTasksAsync();
+            return tasks.Count == 1 && tasks[0].Spec!.ContainerSpec!.Image == pinned;
+        }, TimeSpan.FromSeconds(90));
+        using var app = JsonDocument.Parse((await _cluster.Leader.CtlAsync("app", "show", _app, "-o", "json")).Stdout);
+        Assert.Equal(v1, app.RootElement.GetProperty("digest").GetString());
+        Assert.Equal("v1", app.RootElement.GetProperty("tag").GetString());
+        var again = await _cluster.Leader.CtlAsync("deployment", "cancel", id);
+        Assert.NotEqual(0, again.Exit);
+        Assert.Contains("already finished: rolled-back", again.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CancelDuringPrePull_FailsBeforeTheServiceIsCreated()
+    {
+        // Node 3 cut off: its pre-pull waits for a result until the 30 s pre-pull deadline.
+        await PushAsync("v1");
+        await CreateAppAsync("v1", "--constraint", "node.role==worker");
+        var veth = lab.Env["LAB_NODE3_VETH"];
+        CliResult cancel;
+        CliResult waited;
+        string id;
+        try
+        {
+            await ProcessRunner.RunAsync("ip", ["link", "set", veth, "down"], TimeSpan.FromSeconds(30));
+            var deploy = _cluster.Leader.CtlAsync("deploy", _app, "-o", "json");
+            id = await RunningDeploymentAsync("pre-pulling");
+            cancel = await _cluster.Leader.CtlAsync("deployment", "cancel", id, "-o", "json");
+            waited = await deploy;
+        }
+        finally
+        {
+            await ProcessRunner.RunAsync("ip", ["link", "set", veth, "up"], TimeSpan.FromSeconds(30));
+        }
+
+        Assert.True(cancel.Exit == 0, cancel.ToString());
+        using var stopped = JsonDocument.Parse(cancel.Stdout);
+        Assert.Equal("failed", stopped.RootElement.GetProperty("status").GetString());
+        var error = stopped.RootElement.GetProperty("error").GetString()!;
+        Assert.StartsWith("cancelled by admin@", error, StringComparison.Ordinal);
+        Assert.Contains("before the service was changed (during pre-pull)", error, StringComparison.Ordinal);
+        Assert.NotEqual(0, waited.Exit);
+        Assert.Contains($"deployment {id} failed: cancelled by admin@", waited.Stderr, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<global::Docker.DotNet.DockerApiException>(() => _manager.Client.Swarm.InspectServiceAsync(_app));
+    }
+
+    [Fact]
     public async Task NetworkCutDuringPrePull_FailsNamingTheNodeWithoutHanging()
     {
         await PushAsync("v1");
@@ -591,10 +663,12 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
         Assert.True(create.Exit == 0, create.ToString());
     }
 
-    private async Task<string> PushAsync(string tag, bool crash = false)
+    private Task<string> PushAsync(string tag, bool crash = false) =>
+        PushAsync(tag, crash ? TestImages.Crashing(Guid.NewGuid().ToString("N")) : TestImages.Context(Guid.NewGuid().ToString("N")));
+
+    private async Task<string> PushAsync(string tag, BuildContext context)
     {
         var image = ImageReference.Parse($"{Repository}:{tag}");
-        var context = crash ? TestImages.Crashing(Guid.NewGuid().ToString("N")) : TestImages.Context(Guid.NewGuid().ToString("N"));
         await _manager.BuildImageAsync(context, image.Canonical, null, CancellationToken.None);
         return await _manager.PushImageAsync(image, new RegistryLogin(lab.Env.Registry, lab.Env.RegistryUser, lab.Env.RegistryPassword), CancellationToken.None);
     }
@@ -643,6 +717,21 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
         using var doc = JsonDocument.Parse(deploy.Stdout.Length > 0 ? deploy.Stdout : "{}");
         Assert.True(deploy.Exit == 0, deploy.ToString());
         return doc.RootElement.Clone();
+    }
+
+    // The id of the app's running deployment, once its log has a line containing logLine.
+    private async Task<string> RunningDeploymentAsync(string logLine)
+    {
+        string? id = null;
+        await _cluster.WaitAsync($"a running deployment to log '{logLine}'", async () =>
+        {
+            var list = await _cluster.Leader.CtlAsync("deployment", "list", _app, "-o", "json");
+            using var doc = JsonDocument.Parse(list.Stdout);
+            var running = doc.RootElement.EnumerateArray().FirstOrDefault(d => d.GetProperty("status").GetString() == "running");
+            id = running.ValueKind == JsonValueKind.Object ? running.GetProperty("id").GetString() : null;
+            return id is not null && running.GetProperty("log").EnumerateArray().Any(l => l.GetString()!.Contains(logLine, StringComparison.Ordinal));
+        });
+        return id!;
     }
 
     private Task<SwarmService> ServiceAsync() => _manager.Client.Swarm.InspectServiceAsync(_app);

@@ -1,0 +1,172 @@
+using System.Net;
+using System.Text.Json;
+using Cluster.Leader.Tests.Support;
+using Cluster.Protos.Admin.V1;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Leader.Tests.Deployments;
+
+// `clusterctl deployment cancel ID` against the real leader and clusterctl binaries (no engine,
+// so no swarm: the running deployment is held in the resolve step by a registry that answers
+// every request with 429 and Retry-After: 100, which the resolve step waits out within its
+// 2 min deadline). The cancel of a deployment past the rollout (rolled-back) needs a swarm and
+// is tested in tests/Lab.Tests/Deployments.
+public sealed class DeploymentCancelTests : IAsyncLifetime
+{
+    private LeaderBinary _leader = null!;
+
+    public async Task InitializeAsync() => _leader = await LeaderBinary.StartAsync();
+
+    public async Task DisposeAsync() => await _leader.DisposeAsync();
+
+    [Fact]
+    public async Task Cancel_UnknownId_IsNotFoundAndExitsNonZero()
+    {
+        var cli = await _leader.CtlAsync(null, "deployment", "cancel", "dnosuchdeployment");
+        using var grpc = RawGrpc.Tls(_leader.Address, _leader.CaFingerprint);
+        var wire = await grpc.CallAsync("/cluster.admin.v1.Deployments/CancelDeployment", _leader.AdminToken, new CancelDeploymentRequest { Id = "dnosuchdeployment" });
+
+        Assert.NotEqual(0, cli.ExitCode);
+        Assert.Contains("no deployment 'dnosuchdeployment'", cli.Output, StringComparison.Ordinal);
+        Assert.True(wire.GrpcStatus == RawGrpcResult.NotFound, wire.ToString());
+    }
+
+    [Fact]
+    public async Task Cancel_FinishedDeployment_NamesItsStatusAndExitsNonZero()
+    {
+        // Port 1 on loopback refuses at once: the deployment fails at resolve within a second.
+        var created = await _leader.CtlAsync(null, "app", "create", "web", "--image", "127.0.0.1:1/acme/web:1.0");
+        Assert.True(created.ExitCode == 0, created.Output);
+        var deploy = await _leader.CtlAsync(null, "deploy", "web", "-o", "json");
+        Assert.NotEqual(0, deploy.ExitCode);
+        var id = await OnlyDeploymentIdAsync("failed");
+
+        var cli = await _leader.CtlAsync(null, "deployment", "cancel", id);
+
+        Assert.NotEqual(0, cli.ExitCode);
+        Assert.Contains($"deployment {id} of app 'web' already finished: failed", cli.Output, StringComparison.Ordinal);
+        Assert.Contains("nothing to cancel", cli.Output, StringComparison.Ordinal);
+        Assert.Equal("failed", await StatusOfAsync(id));
+    }
+
+    [Fact]
+    public async Task Cancel_DuringResolve_FailsBeforeTheServiceIsChanged_AndTheWaitingDeployExitsNonZero()
+    {
+        await using var registry = await RateLimitingRegistry.StartAsync();
+        var created = await _leader.CtlAsync(null, "app", "create", "web", "--image", $"{registry.Address}/acme/web:1.0");
+        Assert.True(created.ExitCode == 0, created.Output);
+
+        // `deploy` in "another terminal": it waits for the outcome.
+        var deploy = _leader.CtlAsync(null, "deploy", "web");
+        var id = await RunningDeploymentIdAsync(registry);
+
+        var cancel = await _leader.CtlAsync(null, "deployment", "cancel", id);
+        var deployed = await deploy.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(cancel.ExitCode == 0, cancel.ToString() + "\nleader:\n" + _leader.Output);
+        Assert.Contains($"deployment {id} of web: failed: cancelled by admin@", cancel.Output, StringComparison.Ordinal);
+        Assert.Contains("before the service was changed (during resolve)", cancel.Output, StringComparison.Ordinal);
+        Assert.NotEqual(0, deployed.ExitCode);
+        Assert.Contains($"deployment {id} failed: cancelled by admin@", deployed.Output, StringComparison.Ordinal);
+
+        using var shown = JsonDocument.Parse((await _leader.CtlAsync(null, "deployment", "show", id, "-o", "json")).Output);
+        var root = shown.RootElement;
+        Assert.Equal("failed", root.GetProperty("status").GetString());
+        Assert.StartsWith("cancelled by admin@", root.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.NotNull(root.GetProperty("finishedAt").GetString());
+        var steps = root.GetProperty("steps").EnumerateArray().Select(s => (s.GetProperty("name").GetString(), s.GetProperty("status").GetString())).ToList();
+        Assert.Equal([("resolve", "failed")], steps);
+
+        // Cancelled once; a second cancel finds it finished.
+        var again = await _leader.CtlAsync(null, "deployment", "cancel", id);
+        Assert.NotEqual(0, again.ExitCode);
+        Assert.Contains("already finished: failed", again.Output, StringComparison.Ordinal);
+
+        // The app is free again: a new deployment starts (and is cancelled the same way).
+        var next = _leader.CtlAsync(null, "deploy", "web");
+        var nextId = await RunningDeploymentIdAsync(registry, except: id);
+        Assert.Equal(0, (await _leader.CtlAsync(null, "deployment", "cancel", nextId)).ExitCode);
+        Assert.NotEqual(0, (await next.WaitAsync(TimeSpan.FromSeconds(30))).ExitCode);
+    }
+
+    // The id of the app's deployment that is running and whose resolve has reached the registry.
+    private async Task<string> RunningDeploymentIdAsync(RateLimitingRegistry registry, string? except = null)
+    {
+        var seen = registry.Requests;
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < until)
+        {
+            using var list = JsonDocument.Parse((await _leader.CtlAsync(null, "deployment", "list", "web", "-o", "json")).Output);
+            var running = list.RootElement.EnumerateArray()
+                .Where(d => d.GetProperty("status").GetString() == "running" && d.GetProperty("id").GetString() != except)
+                .Select(d => d.GetProperty("id").GetString()!)
+                .FirstOrDefault();
+            if (running is not null && registry.Requests > seen)
+            {
+                return running;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"no running deployment of web reached the registry ({registry.Requests} requests)\nleader:\n{_leader.Output}");
+    }
+
+    private async Task<string> OnlyDeploymentIdAsync(string status)
+    {
+        using var list = JsonDocument.Parse((await _leader.CtlAsync(null, "deployment", "list", "web", "-o", "json")).Output);
+        var only = Assert.Single(list.RootElement.EnumerateArray());
+        Assert.Equal(status, only.GetProperty("status").GetString());
+        return only.GetProperty("id").GetString()!;
+    }
+
+    private async Task<string?> StatusOfAsync(string id)
+    {
+        using var shown = JsonDocument.Parse((await _leader.CtlAsync(null, "deployment", "show", id, "-o", "json")).Output);
+        return shown.RootElement.GetProperty("status").GetString();
+    }
+
+    // A plain-HTTP "registry" on loopback that rate-limits every request for 100 s.
+    private sealed class RateLimitingRegistry : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private int _requests;
+
+        private RateLimitingRegistry(WebApplication app) => _app = app;
+
+        public string Address { get; private set; } = "";
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        public static async Task<RateLimitingRegistry> StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+            var app = builder.Build();
+            var registry = new RateLimitingRegistry(app);
+            app.Run(context =>
+            {
+                Interlocked.Increment(ref registry._requests);
+                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                context.Response.Headers.RetryAfter = "100";
+                return Task.CompletedTask;
+            });
+            await app.StartAsync();
+            registry.Address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Authority;
+            return registry;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
