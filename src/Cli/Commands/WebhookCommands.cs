@@ -32,12 +32,17 @@ internal static class WebhookCommands
             var w = response.Webhook;
             if (parse.GetValue(output) == OutputFormat.Json)
             {
-                Json.Write(stdout, new AddedView(w.Name, w.Kind, w.Url, response.Secret), JsonContext.Printing.AddedView);
+                Json.Write(stdout, new AddedView(w.Name, w.Kind, w.Url, NullIfEmpty(w.ListenerUrl), response.Secret), JsonContext.Printing.AddedView);
                 return 0;
             }
 
             await stdout.WriteLineAsync($"webhook {w.Name} ({w.Kind}) created");
-            await stdout.WriteLineAsync($"url:    {w.Url}");
+            await stdout.WriteLineAsync($"url:    {w.Url}   (path on the leader's --webhook-listen listener; senders use your TLS proxy's https://HOST{w.Url})");
+            if (w.ListenerUrl.Length > 0)
+            {
+                await stdout.WriteLineAsync($"listener: {w.ListenerUrl}   (plain HTTP, direct)");
+            }
+
             await stdout.WriteLineAsync($"secret: {response.Secret}");
             await stdout.WriteLineAsync(w.Kind switch
             {
@@ -92,15 +97,19 @@ internal static class WebhookCommands
         return command;
     }
 
-    // INTERFACE.md: `webhook add -o json` prints {"name","kind","url","secret"} once.
-    internal sealed record AddedView(string Name, string Kind, string Url, string Secret);
+    private static string? NullIfEmpty(string value) => value.Length > 0 ? value : null;
+
+    // INTERFACE.md: `webhook add -o json` prints {"name","kind","url","secret"} once; `url` is the
+    // path on the webhook listener ("/hooks/NAME"). Added: "listenerUrl", that path on the
+    // leader's own listener address when the leader knows it, else null.
+    internal sealed record AddedView(string Name, string Kind, string Url, string? ListenerUrl, string Secret);
 
     internal sealed record DeliveryView(DateTime? At, bool Accepted, string Reason);
 
-    internal sealed record WebhookView(string Name, string Kind, string Url, DateTime? CreatedAt, DeliveryView? LastDelivery)
+    internal sealed record WebhookView(string Name, string Kind, string Url, string? ListenerUrl, DateTime? CreatedAt, DeliveryView? LastDelivery)
     {
         public static WebhookView From(Webhook w) => new(
-            w.Name, w.Kind, w.Url, w.CreatedAt?.ToDateTime(),
+            w.Name, w.Kind, w.Url, NullIfEmpty(w.ListenerUrl), w.CreatedAt?.ToDateTime(),
             w.LastDelivery is null ? null : new DeliveryView(w.LastDelivery.At?.ToDateTime(), w.LastDelivery.Accepted, w.LastDelivery.Reason));
     }
 }

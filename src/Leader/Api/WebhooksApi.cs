@@ -36,6 +36,7 @@ public sealed class WebhooksApi(WebhookService webhooks) : Protos.Admin.V1.Webho
             Name = v.Name,
             Kind = v.Kind,
             Url = v.Url,
+            ListenerUrl = v.ListenerUrl ?? "",
             CreatedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(v.CreatedAt, DateTimeKind.Utc)),
         };
         if (v.LastDeliveryAt is { } at)

@@ -84,19 +84,23 @@ public sealed partial class WebhookService(LeaderDatabase db, SecretBox secrets,
             return true;
         });
 
-    // http://HOST:PORT/hooks/NAME on the webhook listener (HOST: the listen address, or for a
-    // wildcard listen address the --advertise name or this machine's name); just the path when
-    // the leader runs without --webhook-listen.
-    private string UrlOf(string name)
+    // http://HOST:PORT/hooks/NAME on the webhook listener, where the leader knows HOST: the
+    // listen address, or for a wildcard listen address the --advertise name. Null without a
+    // listener, or for a wildcard without --advertise (this machine's name would be a guess).
+    private string? ListenerUrlOf(string name)
     {
         if (options.WebhookListen is not { } listen)
         {
-            return PathPrefix + name;
+            return null;
         }
 
-        var host = listen.Address.Equals(IPAddress.Any) || listen.Address.Equals(IPAddress.IPv6Any)
-            ? (options.Advertise is { Length: > 0 } a ? a : Dns.GetHostName())
-            : listen.Address.ToString();
+        var wildcard = listen.Address.Equals(IPAddress.Any) || listen.Address.Equals(IPAddress.IPv6Any);
+        var host = !wildcard ? listen.Address.ToString() : options.Advertise is { Length: > 0 } advertised ? advertised : null;
+        if (host is null)
+        {
+            return null;
+        }
+
         if (host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('['))
         {
             host = $"[{host}]";
@@ -105,7 +109,7 @@ public sealed partial class WebhookService(LeaderDatabase db, SecretBox secrets,
         return $"http://{host}:{listen.Port}{PathPrefix}{name}";
     }
 
-    private WebhookView View(WebhookRecord r) => new(r.Name, r.Kind, UrlOf(r.Name), r.CreatedAt, r.LastDeliveryAt, r.LastDeliveryAccepted, r.LastDeliveryReason);
+    private WebhookView View(WebhookRecord r) => new(r.Name, r.Kind, PathPrefix + r.Name, ListenerUrlOf(r.Name), r.CreatedAt, r.LastDeliveryAt, r.LastDeliveryAccepted, r.LastDeliveryReason);
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 

@@ -34,12 +34,13 @@ public sealed class LeaderBinary : IAsyncDisposable
 
     public string Output => _daemon.Output;
 
-    public static async Task<LeaderBinary> StartAsync()
+    // extraArgs: more cluster-leader flags (e.g. --webhook-listen).
+    public static async Task<LeaderBinary> StartAsync(params string[] extraArgs)
     {
         var root = Directory.CreateTempSubdirectory("cluster-leader-tests-").FullName;
         var port = FreePort();
         var daemon = Daemon.Start("Leader", "cluster-leader",
-            "--data-dir", Path.Combine(root, "data"), "--listen", $"127.0.0.1:{port}", "--docker-host", $"unix://{root}/no-engine.sock");
+            ["--data-dir", Path.Combine(root, "data"), "--listen", $"127.0.0.1:{port}", "--docker-host", $"unix://{root}/no-engine.sock", .. extraArgs]);
         var leader = new LeaderBinary(root, port, daemon);
         if (!await daemon.WaitForOutputAsync($"listening on 127.0.0.1:{port}", TimeSpan.FromSeconds(60)))
         {
@@ -76,7 +77,7 @@ public sealed class LeaderBinary : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
