@@ -138,7 +138,9 @@ public sealed class AutoSyncTests(LabFixture lab) : IAsyncLifetime, IDisposable
     public async Task PushNotificationFromRegistry_StartsTheDeploymentRecordedAsWebhook()
     {
         using var added = JsonDocument.Parse((await CtlOkAsync("webhook", "add", "lab-push", "--kind", "registry", "-o", "json")).Stdout);
-        var url = new Uri(added.RootElement.GetProperty("url").GetString()!);
+        // url is the path on the webhook listener; listenerUrl that path on the listener itself.
+        Assert.Equal("/hooks/lab-push", added.RootElement.GetProperty("url").GetString());
+        var url = new Uri(added.RootElement.GetProperty("listenerUrl").GetString()!);
         var secret = added.RootElement.GetProperty("secret").GetString()!;
         Assert.Equal("registry", added.RootElement.GetProperty("kind").GetString());
         Assert.Equal($"http://{WebhookListen}/hooks/lab-push", url.ToString());
