@@ -11,6 +11,9 @@ internal sealed record AppView(string Name, string Source, string Image, string 
 {
     public string? RunningTag { get; init; }
 
+    // The digest every deployment runs (`--image REF@sha256:...`); null when the app follows its tag.
+    public string? PinnedDigest { get; init; }
+
     public static AppView From(App a) => new(
         a.Name, a.Source, a.Image, a.Tag, string.IsNullOrEmpty(a.Digest) ? null : a.Digest, a.AutoSync, a.Replicas,
         string.IsNullOrEmpty(a.LastDeployment) ? null : a.LastDeployment, string.IsNullOrEmpty(a.Registry) ? null : a.Registry,
@@ -21,6 +24,7 @@ internal sealed record AppView(string Name, string Source, string Image, string 
         a.NextCheck?.ToDateTime())
     {
         RunningTag = string.IsNullOrEmpty(a.RunningTag) ? null : a.RunningTag,
+        PinnedDigest = Null(a.PinnedDigest),
     };
 
     private static string? Null(string s) => string.IsNullOrEmpty(s) ? null : s;

@@ -85,6 +85,7 @@ public sealed class AppsApi(AppService apps, AutoSyncService sync) : Protos.Admi
             GitRef = a.GitRef,
             Dockerfile = a.Dockerfile,
             RunningTag = a.RunningTag,
+            PinnedDigest = a.PinnedDigest,
             Adopting = a.AdoptServiceId.Length > 0 ? $"swarm service '{a.Name}' (id {a.AdoptServiceId[..Math.Min(12, a.AdoptServiceId.Length)]}); the first deployment replaces its spec" : "",
             GitCredential = a.GitCredential,
             ContextDir = a.ContextDir,

@@ -83,7 +83,13 @@ public sealed partial class AppService
 
             if (image.Digest is not null)
             {
-                throw new OperationException(OperationError.InvalidArgument, $"--image {spec.Image}: give a tag, not a digest; every deployment resolves the tag to its digest and pins it");
+                if (spec.AutoSync)
+                {
+                    throw new OperationException(OperationError.InvalidArgument, $"--image {spec.Image} --auto-sync: a digest never changes, so there is nothing to follow; give a tag to auto-sync, or drop --auto-sync to run exactly this digest");
+                }
+
+                record.PinnedDigest = image.Digest;
+                record.PinnedWithTag = image.Tag is not null;
             }
 
             record.Image = image.Name;
@@ -179,7 +185,19 @@ public sealed partial class AppService
         return _db.Write(d =>
         {
             var app = d.Apps.FindOne(a => a.Name == name) ?? throw new OperationException(OperationError.NotFound, $"no app named '{name}'");
-            app.Tag = tag ?? app.Tag;
+            if (tag is not null)
+            {
+                // A new tag replaces a digest pin: the app follows that tag from now on.
+                app.Tag = tag;
+                app.PinnedDigest = "";
+                app.PinnedWithTag = false;
+            }
+
+            if (autoSync == true && app.PinnedDigest.Length > 0)
+            {
+                throw new OperationException(OperationError.InvalidArgument, $"app '{name}' is pinned to {app.PinnedDigest}, which never changes; give it a tag to follow (`clusterctl app set {name} --tag TAG --auto-sync on`)");
+            }
+
             app.AutoSync = autoSync ?? app.AutoSync;
             app.Replicas = replicas ?? app.Replicas;
             app.SyncIntervalSeconds = interval ?? app.SyncIntervalSeconds;

@@ -138,7 +138,7 @@ public sealed partial class AutoSyncService(
     private void Refresh()
     {
         var apps = db.Read(d => d.Apps.Find(a => a.AutoSync).ToList())
-            .Where(a => a.Source == "image" && a.Image.Length > 0)
+            .Where(a => a.Source == "image" && a.Image.Length > 0 && a.PinnedDigest.Length == 0)
             .OrderBy(a => a.Name, StringComparer.Ordinal)
             .ToList();
         var watched = new Dictionary<SyncRef, List<AppRecord>>();

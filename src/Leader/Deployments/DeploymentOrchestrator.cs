@@ -61,6 +61,11 @@ public sealed partial class DeploymentOrchestrator
     {
         ArgumentNullException.ThrowIfNull(request);
         var app = _apps.Get(request.App);
+        if (app.PinnedDigest.Length > 0 && !string.IsNullOrWhiteSpace(request.Tag))
+        {
+            throw new OperationException(OperationError.FailedPrecondition, $"app '{app.Name}' is pinned to {app.PinnedDigest}; to deploy tag '{request.Tag.Trim()}' instead, follow it with `clusterctl app set {app.Name} --tag {request.Tag.Trim()}` and deploy again");
+        }
+
         var tag = string.IsNullOrWhiteSpace(request.Tag) ? app.Tag : request.Tag.Trim();
         if (!ImageReference.IsValidTag(tag))
         {
@@ -68,13 +73,14 @@ public sealed partial class DeploymentOrchestrator
         }
 
         var id = "d" + Guid.NewGuid().ToString("N")[..15];
-        var image = ImageReference.Parse($"{app.Image}:{tag}");
+        // A pinned app deploys exactly its digest (resolve checks the registry serves it).
+        var image = ImageReference.Parse(app.PinnedDigest.Length > 0 ? $"{app.Image}:{tag}@{app.PinnedDigest}" : $"{app.Image}:{tag}");
         var record = new DeploymentRecord
         {
             Id = id,
             AppId = app.Id,
             App = app.Name,
-            Image = $"{app.Image}:{tag}",
+            Image = image.Canonical,
             PreviousDigest = app.Digest,
             Trigger = request.Trigger,
             RequestedBy = request.Actor,

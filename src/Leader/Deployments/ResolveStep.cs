@@ -1,3 +1,4 @@
+using Cluster.Core.Images;
 using Cluster.Core.Registry;
 
 namespace Cluster.Leader.Deployments;
@@ -31,6 +32,7 @@ public sealed class ResolveStep(RegistryClient registry, LoginChooser logins, De
             return StepOutcome.Next;
         }
 
+        var pinned = image.Digest;
         var resolved = await registry.ResolveAsync(context.Host, image, login, time.GetUtcNow() + options.ResolveDeadline, cancellationToken,
             (refused, wait) => context.Journal.Say($"{refused.Message}; asking again in {wait.TotalSeconds:0.###} s"));
         if (!resolved.Check.Ok)
@@ -42,7 +44,27 @@ public sealed class ResolveStep(RegistryClient registry, LoginChooser logins, De
 
         context.Digest = resolved.Value!.Digest;
         context.Journal.SetDigest(context.Digest);
-        context.Journal.Say($"resolved {image.FamiliarString} to {context.Digest}");
+        if (pinned is null)
+        {
+            context.Journal.Say($"resolved {image.FamiliarString} to {context.Digest}");
+            return StepOutcome.Next;
+        }
+
+        // Pinned (`--image REF@sha256:...`): the registry served exactly that digest (resolve
+        // checked the bytes). The tag is only compared, never deployed: Docker's rule, the digest
+        // wins. A tag that cannot be checked is said, not fatal.
+        context.Journal.Say($"pinned to {pinned}; the registry serves it");
+        if (context.App.PinnedWithTag)
+        {
+            var tagged = ImageReference.Parse($"{image.Name}:{context.Tag}");
+            var now = await registry.ProbeDigestAsync(context.Host, tagged, login, cancellationToken);
+            context.Journal.Say(!now.Check.Ok
+                ? $"could not check where tag {context.Tag} points now ({now.Check.Message}); deploying the pinned digest"
+                : now.Value!.Digest == pinned
+                    ? $"tag {context.Tag} still points to {pinned}"
+                    : $"tag {context.Tag} now points to {now.Value.Digest}, not the pinned {pinned}; deploying the pinned digest (a digest wins over its tag, as in Docker). To follow the tag: clusterctl app set {context.App.Name} --tag {context.Tag}");
+        }
+
         return StepOutcome.Next;
     }
 }

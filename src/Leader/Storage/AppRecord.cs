@@ -16,6 +16,16 @@ public sealed class AppRecord
 
     public string Tag { get; set; } = "latest";
 
+    // Issue #13.9: `--image REPO:TAG@sha256:...` pins the app to that digest: every deployment
+    // runs exactly it (Docker's rule: a digest wins over its tag), Auto-Sync does not apply, and
+    // the tag is only compared, to say when it points elsewhere now. Empty: follow the tag.
+    // `app set --tag` replaces the pin with that tag.
+    public string PinnedDigest { get; set; } = "";
+
+    // Whether the pinned reference named a tag (REPO@sha256:... does not: Tag is then "latest"
+    // and nothing is compared).
+    public bool PinnedWithTag { get; set; }
+
     // Credential name; empty = inferred from the keyring (or anonymous).
     public string Registry { get; set; } = "";
 

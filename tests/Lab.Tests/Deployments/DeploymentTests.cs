@@ -648,6 +648,57 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
         await Assert.ThrowsAsync<global::Docker.DotNet.DockerApiException>(() => _manager.Client.Swarm.InspectServiceAsync(_app));
     }
 
+    // Issue #13.9: `--image REPO:TAG@sha256:...` deploys exactly that digest, and says so when
+    // the tag has moved on (Docker's rule: the digest wins). `deploy --tag` is refused with what
+    // to type; `app set --tag` replaces the pin and the next deploy follows the tag.
+    [Fact]
+    public async Task ImagePinnedByDigest_DeploysThatDigestAfterTheTagMoved_SetTagFollowsTheTagAgain()
+    {
+        var v1 = await PushAsync("v1");
+        var moved = await PushAsync("v1");
+        Assert.NotEqual(v1, moved);
+        var create = await _cluster.Leader.CtlAsync("app", "create", _app, "--image", $"{Repository}:v1@{v1}", "--constraint", "node.role==worker");
+        Assert.True(create.Exit == 0, create.ToString());
+        var shown = await _cluster.Leader.CtlAsync("app", "show", _app, "-o", "json");
+        using (var app = JsonDocument.Parse(shown.Stdout))
+        {
+            Assert.Equal(v1, app.RootElement.GetProperty("pinnedDigest").GetString());
+        }
+
+        var deploy = await DeployAsync();
+
+        Assert.Equal("succeeded", deploy.GetProperty("status").GetString());
+        Assert.Equal(v1, deploy.GetProperty("digest").GetString());
+        Assert.Equal($"{Repository}:v1@{v1}", (await ServiceAsync()).Spec!.TaskTemplate!.ContainerSpec!.Image);
+        Assert.Contains(deploy.GetProperty("log").EnumerateArray(), l => l.GetString()!.Contains($"tag v1 now points to {moved}, not the pinned {v1}", StringComparison.Ordinal));
+
+        var withTag = await _cluster.Leader.CtlAsync("deploy", _app, "--tag", "v1");
+        Assert.NotEqual(0, withTag.Exit);
+        Assert.Contains($"is pinned to {v1}", withTag.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"clusterctl app set {_app} --tag v1", withTag.Stderr, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await _cluster.Leader.CtlAsync("app", "set", _app, "--tag", "v1")).Exit);
+        var follow = await DeployAsync();
+        Assert.Equal(moved, follow.GetProperty("digest").GetString());
+    }
+
+    // A digest the registry does not hold fails at resolve, before any node or the service is touched.
+    [Fact]
+    public async Task ImagePinnedToADigestTheRegistryLacks_FailsAtResolveServiceUntouched()
+    {
+        await PushAsync("v1");
+        var missing = "sha256:" + new string('0', 63) + "1";
+        Assert.Equal(0, (await _cluster.Leader.CtlAsync("app", "create", _app, "--image", $"{Repository}:v1@{missing}", "--constraint", "node.role==worker")).Exit);
+
+        var result = await _cluster.Leader.CtlAsync("deploy", _app, "-o", "json");
+
+        Assert.NotEqual(0, result.Exit);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        Assert.Equal("failed", doc.RootElement.GetProperty("status").GetString());
+        Assert.Contains(missing, doc.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await Assert.ThrowsAsync<global::Docker.DotNet.DockerApiException>(() => _manager.Client.Swarm.InspectServiceAsync(_app));
+    }
+
     private async Task<FaultProxy> StartFaultRegistryAsync()
     {
         var (host, port) = (lab.Env.FaultRegistry.Split(':')[0], int.Parse(lab.Env.FaultRegistry.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
