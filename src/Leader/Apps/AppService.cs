@@ -111,7 +111,7 @@ public sealed partial class AppService
             record.Tag = "source";
             if (!string.IsNullOrWhiteSpace(spec.GitCredential))
             {
-                record.GitCredential = _gitCredentials.Get(spec.GitCredential.Trim()).Name;
+                record.GitCredential = _gitCredentials.CheckServes(spec.GitCredential.Trim(), record.GitUrl).Name;
             }
         }
 

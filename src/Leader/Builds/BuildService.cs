@@ -70,10 +70,7 @@ public sealed partial class BuildService(
         job.Labels.Add(DeploymentLabel, deploymentId);
         try
         {
-            if (app.GitCredential.Length > 0 || app.GitUrl.StartsWith("http", StringComparison.Ordinal))
-            {
-                job.GitCredential = gitCredentials.For(app.GitUrl, app.GitCredential);
-            }
+            job.GitCredential = gitCredentials.For(app.GitUrl, app.GitCredential);
         }
         catch (OperationException e)
         {

@@ -1,11 +1,12 @@
 using System.Text.RegularExpressions;
+using Cluster.Core.Git;
 using Cluster.Leader.Apps;
 using Cluster.Leader.Operations;
 
 namespace Cluster.Leader.Builds;
 
 // What `app create --git` accepts, checked before anything is stored. URLs carry no secrets
-// (credentials go through `clusterctl git add`), refs and paths cannot be read as git options or
+// (credentials go through `clusterctl git add`; an SSH user such as git@ is no secret), refs and paths cannot be read as git options or
 // climb out of the repository.
 public static partial class GitSource
 {
@@ -15,16 +16,19 @@ public static partial class GitSource
     {
         ArgumentNullException.ThrowIfNull(spec);
         var url = spec.GitUrl!.Trim();
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http" or "git"))
-        {
-            throw new OperationException(OperationError.InvalidArgument, url.StartsWith("git@", StringComparison.Ordinal) || url.StartsWith("ssh://", StringComparison.Ordinal)
-                ? $"--git {url}: SSH sources (deploy keys) are not supported yet; use the repository's https:// URL with a token (`clusterctl git add`)"
-                : $"--git {url} is not an https://, http:// or git:// repository URL");
-        }
-
-        if (uri.UserInfo.Length > 0)
+        if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && uri.UserInfo.Length > 0)
         {
             throw new OperationException(OperationError.InvalidArgument, $"--git: the URL must not hold a user or token (it would be stored and shown); add the token with `clusterctl git add NAME --url {uri.Scheme}://{uri.Authority}/ --token-stdin` and pass --git-credential NAME");
+        }
+
+        // Every spelling git accepts for https://, http://, git:// and SSH (ssh://, user@host:path).
+        try
+        {
+            GitRemote.Parse(url);
+        }
+        catch (FormatException e)
+        {
+            throw new OperationException(OperationError.InvalidArgument, $"--git {url}: {e.Message}");
         }
 
         var gitRef = (spec.GitRef ?? "").Trim();

@@ -66,6 +66,7 @@ internal static partial class LeaderHost
         builder.Services.AddSingleton<AppService>();
         builder.Services.AddSingleton(options.Builds);
         builder.Services.AddSingleton<BuilderRegistry>();
+        builder.Services.AddSingleton(_ => new SshHostKeyScanner());
         builder.Services.AddSingleton<GitCredentialService>();
         builder.Services.AddSingleton<BuildTopology>();
         builder.Services.AddSingleton<BuildService>();
