@@ -11,13 +11,18 @@ namespace Cluster.Testing;
 
 // A real Git server for tests, started by the test itself on the address it names: `git daemon`
 // for public repositories (git://) and `git http-backend` behind a small Kestrel host that
-// demands HTTP basic auth (http://), for private ones. Both serve the same bare repositories
-// under Root. Commit with CommitAsync. Everything is stopped (by pid) and deleted on dispose.
+// demands HTTP basic auth (http://), for private ones; on request (StartSshAsync) also a real
+// OpenSSH `sshd` of its own (own config, own host key, own authorized_keys, all in a temp dir)
+// serving git-upload-pack over ssh://. All serve the same bare repositories under Root. Commit
+// with CommitAsync. Everything is stopped (by pid) and deleted on dispose.
 public sealed class GitServer : IAsyncDisposable
 {
     private readonly Process _daemon;
     private readonly WebApplication _http;
     private readonly List<string> _authorizations = [];
+    private readonly StringBuilder _sshLog = new();
+    private Process? _sshd;
+    private string? _sshDir;
 
     private GitServer(string root, string address, int daemonPort, Process daemon, WebApplication http, int httpPort)
     {
@@ -83,6 +88,100 @@ public sealed class GitServer : IAsyncDisposable
 
     public string GitUrl(string repository) => $"git://{Address}:{DaemonPort}/{repository}.git";
 
+    // SSH (after StartSshAsync): the port, the user keys log in as (root runs it as root, with
+    // PermitRootLogin prohibit-password; anyone else as themselves), and the host's public key
+    // as one known_hosts line and as ssh-keygen prints its fingerprint.
+    public int SshPort { get; private set; }
+
+    public string SshUser { get; } = Environment.UserName;
+
+    public string SshKnownHosts { get; private set; } = "";
+
+    public string SshHostKeyFingerprint { get; private set; } = "";
+
+    // What sshd logged (-e), for diagnosing a failing test.
+    public string SshLog
+    {
+        get
+        {
+            lock (_sshLog)
+            {
+                return _sshLog.ToString();
+            }
+        }
+    }
+
+    public string SshUrl(string repository) => $"ssh://{SshUser}@{Address}:{SshPort}{Root}/{repository}.git";
+
+    // The scp-like spelling; brackets are git's way to give it a port.
+    public string ScpUrl(string repository) => $"[{SshUser}@{Address}:{SshPort}]:{Root}/{repository}.git";
+
+    // Starts sshd on a free port with a new ed25519 host key. As root, sshd insists on its
+    // privilege separation directory /run/sshd: when the system has none, sshd runs in a private
+    // mount namespace (unshare -m) with a tmpfs on /run holding it, so nothing is created on the
+    // host. unshare and sh exec, so the process started here IS sshd (stopped by its pid).
+    public async Task StartSshAsync()
+    {
+        _sshDir ??= Directory.CreateTempSubdirectory("git-sshd-").FullName;
+        SshPort = SshPort == 0 ? FreePort(Address) : SshPort;
+        await File.WriteAllTextAsync(Path.Combine(_sshDir, "authorized_keys"), "");
+        await NewHostKeyAsync();
+        await File.WriteAllTextAsync(Path.Combine(_sshDir, "sshd_config"), string.Join('\n',
+            $"ListenAddress {Address}:{SshPort}",
+            $"HostKey {_sshDir}/host_ed25519",
+            $"AuthorizedKeysFile {_sshDir}/authorized_keys",
+            "PidFile none",
+            "UsePAM no",
+            "StrictModes no",
+            "PermitRootLogin prohibit-password",
+            "PubkeyAuthentication yes",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "AllowTcpForwarding no",
+            "X11Forwarding no",
+            "UseDNS no",
+            "AcceptEnv GIT_PROTOCOL",
+            "LogLevel VERBOSE",
+            "") + "\n");
+        await RunSshdAsync();
+    }
+
+    // Lets `publicKey` (an authorized_keys line) log in; sshd reads the file on every login.
+    public Task AuthorizeSshKeyAsync(string publicKey) =>
+        File.AppendAllTextAsync(Path.Combine(_sshDir ?? throw new InvalidOperationException("StartSshAsync first"), "authorized_keys"), publicKey.Trim() + "\n");
+
+    // The server gets a new host key (as after a reinstall, or as an impostor would show): sshd
+    // is restarted on the same port.
+    public async Task ChangeSshHostKeyAsync()
+    {
+        await StopSshdAsync();
+        await NewHostKeyAsync();
+        await RunSshdAsync();
+    }
+
+    // A new ed25519 key pair made by ssh-keygen: the private key file's text (OpenSSH format) and
+    // the public key line. With a passphrase, the private key is encrypted with it.
+    public static async Task<(string PrivateKey, string PublicKey)> NewSshKeyAsync(string passphrase = "", string type = "ed25519", string format = "")
+    {
+        var dir = Directory.CreateTempSubdirectory("ssh-key-").FullName;
+        try
+        {
+            var file = Path.Combine(dir, "key");
+            string[] args = ["-q", "-t", type, "-N", passphrase, "-C", "test-deploy-key", "-f", file, .. format.Length > 0 ? new[] { "-m", format } : []];
+            var result = await ProcessRunner.RunAsync("ssh-keygen", args, TimeSpan.FromMinutes(1));
+            if (result.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"ssh-keygen failed: {result}");
+            }
+
+            return (await File.ReadAllTextAsync(file), (await File.ReadAllTextAsync(file + ".pub")).Trim());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     public string HttpUrl(string repository) => $"http://{Address}:{HttpPort}/{repository}.git";
 
     // Commits `files` (path -> content, mode) as the whole tree of `branch` in `repository`
@@ -134,6 +233,12 @@ public sealed class GitServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await StopSshdAsync();
+        if (_sshDir is not null)
+        {
+            Directory.Delete(_sshDir, recursive: true);
+        }
+
         await _http.StopAsync();
         await _http.DisposeAsync();
         if (!_daemon.HasExited)
@@ -144,6 +249,104 @@ public sealed class GitServer : IAsyncDisposable
 
         _daemon.Dispose();
         Directory.Delete(Root, recursive: true);
+    }
+
+    private async Task NewHostKeyAsync()
+    {
+        var key = Path.Combine(_sshDir!, "host_ed25519");
+        File.Delete(key);
+        File.Delete(key + ".pub");
+        var made = await ProcessRunner.RunAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test-host", "-f", key], TimeSpan.FromMinutes(1));
+        if (made.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"ssh-keygen failed: {made}");
+        }
+
+        var fields = (await File.ReadAllTextAsync(key + ".pub")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        SshKnownHosts = $"[{Address}]:{SshPort} {fields[0]} {fields[1]}\n";
+        SshHostKeyFingerprint = "SHA256:" + Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Convert.FromBase64String(fields[1]))).TrimEnd('=');
+    }
+
+    private async Task RunSshdAsync()
+    {
+        const string Sshd = "/usr/sbin/sshd";
+        if (!File.Exists(Sshd))
+        {
+            throw new InvalidOperationException($"{Sshd} is missing: apt-get install openssh-server (only the binary is used; no system sshd is started)");
+        }
+
+        var config = Path.Combine(_sshDir!, "sshd_config");
+        var info = new ProcessStartInfo(Environment.UserName == "root" && !Directory.Exists("/run/sshd") ? "unshare" : Sshd)
+        {
+            UseShellExecute = false,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        string[] args = info.FileName == Sshd
+            ? ["-D", "-e", "-f", config]
+            : ["-m", "sh", "-c", "mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -m 0755 /run/sshd && exec \"$0\" -D -e -f \"$1\"", Sshd, config];
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var sshd = new Process { StartInfo = info };
+        sshd.ErrorDataReceived += (_, e) => AppendSshLog(e.Data);
+        sshd.OutputDataReceived += (_, e) => AppendSshLog(e.Data);
+        sshd.Start();
+        sshd.BeginErrorReadLine();
+        sshd.BeginOutputReadLine();
+        _sshd = sshd;
+        for (var i = 0; i < 100; i++)
+        {
+            if (sshd.HasExited)
+            {
+                break;
+            }
+
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Parse(Address), SshPort);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        throw new InvalidOperationException($"sshd did not listen on {Address}:{SshPort}:\n{SshLog}");
+    }
+
+    private async Task StopSshdAsync()
+    {
+        if (_sshd is null)
+        {
+            return;
+        }
+
+        if (!_sshd.HasExited)
+        {
+            _sshd.Kill(entireProcessTree: true);
+            await _sshd.WaitForExitAsync();
+        }
+
+        _sshd.Dispose();
+        _sshd = null;
+    }
+
+    private void AppendSshLog(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_sshLog)
+        {
+            _sshLog.AppendLine(line);
+        }
     }
 
     private static int FreePort(string address)

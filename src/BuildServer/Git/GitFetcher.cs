@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using Cluster.BuildServer.Jobs;
+using Cluster.Core.Git;
 
 namespace Cluster.BuildServer.Git;
 
@@ -13,9 +16,13 @@ namespace Cluster.BuildServer.Git;
 //
 // Secrets: an HTTPS token travels as an "Authorization: Basic" header that git reads from an
 // environment variable (`--config-env`), so it is never in argv (visible in /proc), never in
-// the URL (git may print URLs), and never written to disk. No user or system git config is read
-// (GIT_CONFIG_NOSYSTEM, HOME set to the job directory) and git never prompts.
-internal sealed class GitFetcher(TimeSpan bound)
+// the URL (git may print URLs), and never written to disk. An SSH key goes into a private
+// ssh-agent started for the fetch (SshAgent: fed on stdin, killed by pid afterwards); ssh
+// authenticates through it and checks the server against the credential's pinned host keys
+// only (StrictHostKeyChecking=yes, UserKnownHostsFile = the pins, no global known_hosts, no
+// ssh_config). No user or system git config is read (GIT_CONFIG_NOSYSTEM, HOME set to the job
+// directory) and neither git nor ssh ever prompts.
+internal sealed partial class GitFetcher(TimeSpan bound)
 {
     public const string AuthHeaderVariable = "CLUSTER_GIT_AUTH_HEADER";
 
@@ -36,6 +43,7 @@ internal sealed class GitFetcher(TimeSpan bound)
         var gitDir = Path.Combine(jobDir, "git");
         Directory.CreateDirectory(gitDir);
         Directory.CreateDirectory(workTree);
+        var remote = GitRemote.TryParse(url, out var r) ? r : null;
         var env = Environment(jobDir, auth);
         var wanted = string.IsNullOrWhiteSpace(gitRef) ? "HEAD" : gitRef.Trim();
         if (wanted.StartsWith('-'))
@@ -45,22 +53,39 @@ internal sealed class GitFetcher(TimeSpan bound)
 
         await RunAsync(["--git-dir", gitDir, "init", "-q", "--bare"], env, auth, cancellationToken);
         log($"fetching {url} {(string.IsNullOrWhiteSpace(gitRef) ? "(default branch)" : wanted)}");
-        var fetch = await RunAsync([.. AuthArgs(auth), "--git-dir", gitDir, "fetch", "-q", "--depth", "1", "--no-tags", "--", url, wanted], env, auth, cancellationToken, check: false);
-        if (fetch.ExitCode != 0 && IsFullSha(wanted))
+        SshAgent? agent = null;
+        try
         {
-            // Servers that do not allow fetching an unadvertised commit: fetch branches and tags
-            // (still depth-limited history is not possible for an arbitrary commit) and look it up.
-            log($"the server does not serve commit {wanted[..12]} directly; fetching its branches and tags");
-            fetch = await RunAsync([.. AuthArgs(auth), "--git-dir", gitDir, "fetch", "-q", "--no-tags", "--", url, "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"], env, auth, cancellationToken, check: false);
-            if (fetch.ExitCode == 0)
+            if (remote?.Transport == GitTransport.Ssh)
             {
-                await RunAsync(["--git-dir", gitDir, "update-ref", "FETCH_HEAD", wanted], env, auth, cancellationToken);
+                agent = await UseSshAsync(remote, jobDir, auth, env, log, cancellationToken);
+            }
+
+            var fetch = await RunAsync([.. AuthArgs(auth), "--git-dir", gitDir, "fetch", "-q", "--depth", "1", "--no-tags", "--", url, wanted], env, auth, cancellationToken, check: false);
+            if (fetch.ExitCode != 0 && IsFullSha(wanted) && !IsConnectionFailure(fetch.Error))
+            {
+                // Servers that do not allow fetching an unadvertised commit: fetch branches and tags
+                // (still depth-limited history is not possible for an arbitrary commit) and look it up.
+                log($"the server does not serve commit {wanted[..12]} directly; fetching its branches and tags");
+                fetch = await RunAsync([.. AuthArgs(auth), "--git-dir", gitDir, "fetch", "-q", "--no-tags", "--", url, "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"], env, auth, cancellationToken, check: false);
+                if (fetch.ExitCode == 0)
+                {
+                    await RunAsync(["--git-dir", gitDir, "update-ref", "FETCH_HEAD", wanted], env, auth, cancellationToken);
+                }
+            }
+
+            if (fetch.ExitCode != 0)
+            {
+                var why = remote?.Transport == GitTransport.Ssh ? ExplainSsh(url, remote, fetch.Error, auth) : $"cannot fetch {wanted} from {url}: {Explain(fetch.Error, auth)}";
+                throw new BuildFailure("fetch", why, lastLines: Tail(fetch.Error));
             }
         }
-
-        if (fetch.ExitCode != 0)
+        finally
         {
-            throw new BuildFailure("fetch", $"cannot fetch {wanted} from {url}: {Explain(fetch.Error, auth)}", lastLines: Tail(fetch.Error));
+            if (agent is not null)
+            {
+                await agent.DisposeAsync();
+            }
         }
 
         await RunAsync(["--git-dir", gitDir, "--work-tree", workTree, "checkout", "-q", "--force", "FETCH_HEAD", "--", "."], env, auth, cancellationToken);
@@ -85,8 +110,10 @@ internal sealed class GitFetcher(TimeSpan bound)
             ["GIT_CONFIG_NOSYSTEM"] = "1",
             ["HOME"] = jobDir,
             ["LC_ALL"] = "C",
-            // Only non-interactive SSH with pinned host keys (known_hosts from the credential).
-            ["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes",
+            ["GIT_ALLOW_PROTOCOL"] = "https:http:git:ssh",
+            // Without a credential SSH trusts no host key at all (the leader refuses SSH URLs
+            // without one; this keeps a job that slipped through from trusting anything).
+            ["GIT_SSH_COMMAND"] = SshCommand(null, null, null, ""),
         };
         if (auth is { Token.Length: > 0 })
         {
@@ -96,6 +123,175 @@ internal sealed class GitFetcher(TimeSpan bound)
 
         return env;
     }
+
+    // The ssh that git runs: no ssh_config, the pinned host keys as the only known_hosts (and
+    // never updated), only the agent's one key, public-key authentication only, never a prompt.
+    // Paths are shell-quoted (git runs this through sh) and %-escaped (ssh expands % tokens).
+    internal static string SshCommand(string? knownHosts, string? agentSocket, string? publicKey, string user)
+    {
+        var options = new List<string>
+        {
+            "-F", "/dev/null",
+            "-o", "BatchMode=yes",
+            "-o", "StrictHostKeyChecking=yes",
+            "-o", "UserKnownHostsFile=" + Quote(knownHosts ?? "/dev/null"),
+            "-o", "GlobalKnownHostsFile=/dev/null",
+            "-o", "UpdateHostKeys=no",
+            "-o", "CheckHostIP=no",
+            "-o", "PreferredAuthentications=publickey",
+            "-o", "PasswordAuthentication=no",
+            "-o", "KbdInteractiveAuthentication=no",
+            "-o", "ForwardAgent=no",
+            "-o", "ClearAllForwardings=yes",
+            "-o", "ConnectTimeout=30",
+        };
+        if (agentSocket is not null && publicKey is not null)
+        {
+            options.AddRange(["-o", "IdentityAgent=" + Quote(agentSocket), "-o", "IdentityFile=" + Quote(publicKey), "-o", "IdentitiesOnly=yes"]);
+        }
+        else
+        {
+            options.AddRange(["-o", "IdentityAgent=none", "-o", "IdentityFile=/dev/null", "-o", "IdentitiesOnly=yes"]);
+        }
+
+        if (user.Length > 0)
+        {
+            options.AddRange(["-o", "User=" + Quote(user)]);
+        }
+
+        return "ssh " + string.Join(' ', options);
+    }
+
+    // For an SSH URL: the pinned host keys as this fetch's only known_hosts file, the key in a
+    // fresh agent, the public half as the one identity to offer. Files under jobDir/ssh hold
+    // only public data.
+    private static async Task<SshAgent?> UseSshAsync(GitRemote remote, string jobDir, GitAuth? auth, Dictionary<string, string> env, Action<string> log, CancellationToken cancellationToken)
+    {
+        if (auth is not { IsSsh: true })
+        {
+            return null;
+        }
+
+        var dir = Path.Combine(jobDir, "ssh");
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var knownHosts = Path.Combine(dir, "known_hosts");
+        await File.WriteAllTextAsync(knownHosts, auth.KnownHosts, cancellationToken);
+        SshPublicKey key;
+        try
+        {
+            key = SshPrivateKey.Inspect(auth.SshPrivateKey, $"the private key of {auth.Label}");
+        }
+        catch (FormatException e)
+        {
+            throw new BuildFailure("fetch", $"{e.Message}; replace it with `clusterctl git update {NameOrPlaceholder(auth)} --ssh-key-file FILE`");
+        }
+
+        var publicKey = Path.Combine(dir, "id.pub");
+        await File.WriteAllTextAsync(publicKey, key.Line + "\n", cancellationToken);
+        var agent = await SshAgent.StartAsync(SshPrivateKey.Normalize(auth.SshPrivateKey), auth.Label, DefaultBound, cancellationToken);
+        env["SSH_AUTH_SOCK"] = agent.SocketPath;
+        env["GIT_SSH_COMMAND"] = SshCommand(knownHosts, agent.SocketPath, publicKey, remote.User.Length == 0 ? auth.Username : "");
+        var pinned = PinnedFor(auth, remote);
+        log($"SSH: key {key.Type} {key.Fingerprint} of {auth.Label}, host keys pinned for {remote.HostKeyName}: {(pinned.Count == 0 ? "none" : string.Join(", ", pinned.Select(e => e.Fingerprint)))}");
+        return agent;
+    }
+
+    // One line that says what went wrong with an SSH fetch and what to do, naming the URL.
+    private static string ExplainSsh(string url, GitRemote remote, string stderr, GitAuth? auth)
+    {
+        var host = remote.HostKeyName;
+        var name = auth is null ? "" : NameOrPlaceholder(auth);
+        if (auth is not { IsSsh: true })
+        {
+            return $"cannot fetch {url}: SSH fetches need a Git credential with a deploy key and the server's pinned host keys; add one (`clusterctl git add NAME --url ssh://{(remote.User.Length > 0 ? remote.User + "@" : "")}{remote.Authority}/ --ssh-key-file FILE`)";
+        }
+
+        var pinned = PinnedFor(auth, remote);
+        var expected = pinned.Count == 0 ? "none" : string.Join(", ", pinned.Select(e => $"{e.Fingerprint} ({e.KeyType})"));
+        var offered = OfferedFingerprint().Match(stderr) is { Success: true } m ? $"; the server now shows {m.Groups[2].Value} ({m.Groups[1].Value})" : "";
+        if (stderr.Contains("REMOTE HOST IDENTIFICATION HAS CHANGED", StringComparison.Ordinal) ||
+            stderr.Contains("has changed and you have requested strict checking", StringComparison.Ordinal) ||
+            (pinned.Count > 0 && stderr.Contains("host key is known for", StringComparison.Ordinal)))
+        {
+            return $"cannot fetch {url}: the SSH host key of {host} is not the pinned one (expected {expected}{offered}); if the server's key was changed on purpose, confirm the new fingerprint with its admin and pin it (`clusterctl git update {name} --rescan-host-keys` or --known-hosts FILE), otherwise something stands between the build server and the Git server";
+        }
+
+        if (stderr.Contains("host key is known for", StringComparison.Ordinal) || stderr.Contains("Host key verification failed", StringComparison.Ordinal))
+        {
+            return $"cannot fetch {url}: no host key of {host} is pinned ({auth.Label} pins other hosts' keys); add a Git credential for {remote.Authority} (`clusterctl git add NAME --url ssh://{remote.Authority}/ --ssh-key-file FILE`)";
+        }
+
+        if (stderr.Contains("Permission denied", StringComparison.Ordinal))
+        {
+            string fingerprint;
+            try
+            {
+                fingerprint = SshPrivateKey.Inspect(auth.SshPrivateKey, "key").Fingerprint;
+            }
+            catch (FormatException)
+            {
+                fingerprint = "?";
+            }
+
+            var login = remote.User.Length > 0 ? remote.User : auth.Username.Length > 0 ? auth.Username : "the build server's user";
+            return $"cannot fetch {url}: the SSH server {remote.Authority} refused the key of {auth.Label} ({fingerprint}) for user {login}; register its public key as a deploy key with read access to this repository, or replace it (`clusterctl git update {name} --ssh-key-file FILE`)";
+        }
+
+        if (ResolveFailure().Match(stderr) is { Success: true } resolve)
+        {
+            return $"cannot fetch {url}: the build server cannot resolve the host name {remote.Host} ({resolve.Groups[1].Value.Trim()}); check the URL and the build server's DNS";
+        }
+
+        if (ConnectFailure().Match(stderr) is { Success: true } connect)
+        {
+            return $"cannot fetch {url}: {remote.Authority} is unreachable from the build server ({connect.Groups[1].Value.Trim()}); check the host, the port ({remote.Port.ToString(CultureInfo.InvariantCulture)}) and firewalls";
+        }
+
+        if (stderr.Contains("Connection closed by", StringComparison.Ordinal) || stderr.Contains("kex_exchange_identification", StringComparison.Ordinal) || stderr.Contains("banner exchange", StringComparison.Ordinal))
+        {
+            return $"cannot fetch {url}: {remote.Authority} closed the connection before SSH was set up (is it an SSH server? is the port right?)";
+        }
+
+        if (stderr.Contains("does not appear to be a git repository", StringComparison.Ordinal) || stderr.Contains("not found", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"cannot fetch {url}: the server has no repository at that path (or hides it from this key); check the URL";
+        }
+
+        return $"cannot fetch {url}: {Explain(stderr, auth)}";
+    }
+
+    private static List<KnownHostEntry> PinnedFor(GitAuth auth, GitRemote remote)
+    {
+        try
+        {
+            return KnownHosts.Parse(auth.KnownHosts, "the pinned host keys").Where(e => e.Matches(remote.HostKeyName) && e.Marker != "@revoked").ToList();
+        }
+        catch (FormatException)
+        {
+            return [];
+        }
+    }
+
+    private static bool IsConnectionFailure(string stderr) =>
+        stderr.Contains("Host key verification failed", StringComparison.Ordinal) ||
+        stderr.Contains("Permission denied (publickey", StringComparison.Ordinal) ||
+        ResolveFailure().IsMatch(stderr) ||
+        ConnectFailure().IsMatch(stderr);
+
+    private static string NameOrPlaceholder(GitAuth auth) => auth.Name.Length > 0 ? auth.Name : "NAME";
+
+    // Single-quoted for sh, with ssh's % tokens escaped.
+    private static string Quote(string value) =>
+        "'" + value.Replace("%", "%%", StringComparison.Ordinal).Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    [GeneratedRegex(@"fingerprint for the (\S+) key sent by the remote host is\s+(SHA256:[A-Za-z0-9+/]+)")]
+    private static partial Regex OfferedFingerprint();
+
+    [GeneratedRegex(@"Could not resolve hostname [^:]+:([^\n]*)")]
+    private static partial Regex ResolveFailure();
+
+    [GeneratedRegex(@"connect to host \S+ port \d+:([^\n]*)")]
+    private static partial Regex ConnectFailure();
 
     private static string Explain(string stderr, GitAuth? auth)
     {
@@ -168,7 +364,23 @@ internal sealed class GitFetcher(TimeSpan bound)
         return result;
     }
 
-    // Defence in depth: git does not print the header, but nothing it prints may carry the token.
-    private static string Scrub(string text, GitAuth? auth) =>
-        auth is { Token.Length: > 0 } ? text.Replace(auth.Token, "***", StringComparison.Ordinal) : text;
+    // Defence in depth: git and ssh do not print the header or the key, but nothing they print
+    // may carry the token or any line of the key.
+    private static string Scrub(string text, GitAuth? auth)
+    {
+        if (auth is { Token.Length: > 0 })
+        {
+            text = text.Replace(auth.Token, "***", StringComparison.Ordinal);
+        }
+
+        if (auth is { IsSsh: true })
+        {
+            foreach (var line in auth.SshPrivateKey.Split('\n').Select(l => l.Trim()).Where(l => l.Length >= 16 && !l.StartsWith("-----", StringComparison.Ordinal)))
+            {
+                text = text.Replace(line, "***", StringComparison.Ordinal);
+            }
+        }
+
+        return text;
+    }
 }

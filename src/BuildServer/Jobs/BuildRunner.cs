@@ -12,7 +12,8 @@ namespace Cluster.BuildServer.Jobs;
 // Runs one build job to exactly one BuildResult: fetch the commit, pack the context, build with
 // the local engine, then push (or keep the image local in single-node mode). Every line the
 // user should see goes to `log` as it happens. The job directory is deleted afterwards, whatever
-// happened; the push credential lives only in memory for the duration of the push.
+// happened; the push credential lives only in memory for the duration of the push, a Git SSH key
+// only in the fetch's own ssh-agent.
 internal sealed partial class BuildRunner(DockerEngine engine, GitFetcher git, BuilderOptions options, ILogger<BuildRunner> log)
 {
     // Lines kept for a failing step's report.
@@ -65,7 +66,9 @@ internal sealed partial class BuildRunner(DockerEngine engine, GitFetcher git, B
     private async Task BuildAsync(BuildJob job, string jobDir, BuildResult result, Action<string> say, CancellationToken cancellationToken)
     {
         var source = Path.Combine(jobDir, "src");
-        var auth = job.GitCredential is { Token.Length: > 0 } c ? new GitAuth(c.Username, c.Token) : null;
+        var auth = job.GitCredential is { } c && (c.Token.Length > 0 || c.SshPrivateKey.Length > 0)
+            ? new GitAuth(c.Username, c.Token) { Name = c.Name, SshPrivateKey = c.SshPrivateKey, KnownHosts = c.KnownHosts }
+            : null;
         var commit = await git.FetchAsync(job.GitUrl, job.GitRef, jobDir, source, auth, say, cancellationToken);
         result.GitCommit = commit;
 
