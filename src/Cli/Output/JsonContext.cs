@@ -23,6 +23,7 @@ namespace Cluster.Cli.Output;
 [JsonSerializable(typeof(WebhookCommands.AddedView))]
 [JsonSerializable(typeof(List<WebhookCommands.WebhookView>))]
 [JsonSerializable(typeof(List<GitCommands.GitCredentialView>))]
+[JsonSerializable(typeof(GitCommands.HostKeyView))]
 internal sealed partial class JsonContext : JsonSerializerContext
 {
     // The attribute cannot set an encoder: relaxed escaping keeps '+', '<', '>' and non-ASCII
