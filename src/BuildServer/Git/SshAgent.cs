@@ -64,7 +64,17 @@ internal sealed class SshAgent : IAsyncDisposable
 
             var add = Start("ssh-add", ["-q", "-"]);
             add.Environment["SSH_AUTH_SOCK"] = socket;
-            using var adder = Process.Start(add) ?? throw new Win32Exception();
+            Process? started;
+            try
+            {
+                started = Process.Start(add);
+            }
+            catch (Win32Exception)
+            {
+                started = null;
+            }
+
+            using var adder = started ?? throw new BuildFailure("fetch", "cannot run ssh-add on the build server, which SSH sources need: install openssh-client (apt-get install openssh-client)");
             var addError = adder.StandardError.ReadToEndAsync(CancellationToken.None);
             var addOutput = adder.StandardOutput.ReadToEndAsync(CancellationToken.None);
             await adder.StandardInput.WriteAsync(privateKey);
