@@ -176,7 +176,8 @@ public sealed class AutoSyncTests(LabFixture lab) : IAsyncLifetime, IDisposable
     public async Task ForgedWebhook_RefusedLoggedWithoutPayload_AndListenerServesNoAdminApi()
     {
         using var added = JsonDocument.Parse((await CtlOkAsync("webhook", "add", "gh", "--kind", "github", "-o", "json")).Stdout);
-        var url = new Uri(added.RootElement.GetProperty("url").GetString()!);
+        // url is a path ("/hooks/gh"); new Uri() alone would read it as a file path on Linux.
+        var url = new Uri($"http://{WebhookListen}{added.RootElement.GetProperty("url").GetString()}");
         var marker = "forged-payload-" + Guid.NewGuid().ToString("N");
         var body = Encoding.UTF8.GetBytes($$$"""{"package":{"name":"{{{marker}}}"}}""");
         using var http = new HttpClient();
