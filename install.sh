@@ -433,6 +433,26 @@ check_engine() {
   fi
 }
 
+# What the roles run besides .NET and Docker: the builder fetches sources with the git CLI, and
+# SSH sources with ssh through a per-fetch ssh-agent (ssh-add); the leader pins a Git server's
+# host keys with ssh-keyscan (`clusterctl git add --ssh-key-file` without --known-hosts).
+setup_role_tools() {
+  local need=()
+  if has_role builder; then
+    command -v git >/dev/null || need+=(git)
+    { command -v ssh && command -v ssh-agent && command -v ssh-add; } >/dev/null || need+=(openssh-client)
+  fi
+  if has_role leader && ! command -v ssh-keyscan >/dev/null; then
+    case " ${need[*]} " in *" openssh-client "*) ;; *) need+=(openssh-client) ;; esac
+  fi
+  ((${#need[@]})) || return 0
+  command -v apt-get >/dev/null || die "missing ${need[*]} (the builder's git and ssh, the leader's ssh-keyscan) and this is no Debian system (no apt-get): install them and re-run"
+  say "installing ${need[*]} (git fetches and SSH Git sources)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 ||
+    { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; } ||
+    die "apt-get install ${need[*]} failed: check this machine's package sources"
+}
+
 setup_engine() {
   case "$ENGINE_PLAN" in
     ok) return ;;
@@ -1213,6 +1233,7 @@ cmd_install() {
 
   # 2. Prerequisites: Docker Engine, the swarm, .NET.
   setup_engine
+  setup_role_tools
   if has_role leader; then setup_swarm; fi
   [ -n "${S[DOCKER_GROUP]}" ] || [ "${S[SERVICE_USER]}" = root ] || S[DOCKER_GROUP]=$(docker_group_of_socket)
   setup_dotnet

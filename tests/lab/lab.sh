@@ -42,7 +42,9 @@ FORWARD_RULE_MODE=${CLAB_FORWARD_RULE:-auto} # auto | always | never
 # plugin dir, containerd's shim sockets and opt dir). down removes those the lab created, once
 # empty of anything else.
 HOST_DIRS=(/run/netns /run/docker /run/containerd /opt/containerd)
-PKGS=(docker.io docker-registry apache2-utils busybox-static iproute2 iptables curl openssl amazon-ecr-credential-helper)
+# git and openssh-server/-client: the build tests' real Git servers (git daemon, git
+# http-backend, an sshd of their own) and the builder's git and ssh-agent.
+PKGS=(docker.io docker-registry apache2-utils busybox-static iproute2 iptables curl openssl amazon-ecr-credential-helper git openssh-client openssh-server)
 
 # The lab only talks to loopback and 10.77.0.0/24: never through a proxy.
 unset http_proxy https_proxy ftp_proxy all_proxy no_proxy HTTP_PROXY HTTPS_PROXY FTP_PROXY \
@@ -921,7 +923,17 @@ do_install() {
   ((${#missing[@]})) || return 0
   log "installing: ${missing[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Packages only, no services: openssh-server (and docker.io) would otherwise start a system
+  # daemon listening on the machine's interfaces; the tests start their own, on the lab's
+  # addresses. policy-rc.d answering 101 is Debian's way to say "do not start" (invoke-rc.d(8)).
+  local policy=/usr/sbin/policy-rc.d own_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+  fi
+  local rc=0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || rc=$?
+  ((own_policy)) && rm -f "$policy"
+  return "$rc"
 }
 
 # ---------------------------------------------------------------------------------------------
