@@ -1,6 +1,6 @@
-using Cluster.BuildServer.Context;
+using Cluster.Core.Builds;
 
-namespace Cluster.BuildServer.Tests.Context;
+namespace Cluster.Core.Tests.Builds;
 
 public sealed class DockerIgnoreTests
 {

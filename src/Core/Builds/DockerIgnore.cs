@@ -1,14 +1,14 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Cluster.BuildServer.Context;
+namespace Cluster.Core.Builds;
 
 // The rules of a .dockerignore file, as the docker CLI applies them: one pattern per line,
 // `#` comments, `!` re-includes, Go filepath.Match syntax (`*`, `?`, `[...]`) plus `**` for any
 // number of directories, paths relative to the context root (a leading `/` is ignored). The last
 // pattern that matches a path decides; a pattern that matches a directory excludes everything
 // below it.
-internal sealed class DockerIgnore
+public sealed class DockerIgnore
 {
     private readonly List<(Regex Pattern, bool Include)> _rules = [];
 
