@@ -59,9 +59,15 @@ var webhookListen = new Option<string?>("--webhook-listen")
 {
     Description = "ADDR:PORT for webhook deliveries over plain HTTP (put a TLS reverse proxy in front); serves POST /hooks/NAME only, never the admin API. Default: no webhook listener",
 };
+var maxUploadSize = new Option<string>("--max-upload-size")
+{
+    Description = "Largest folder (as a tar) `clusterctl deploy --from-dir` may send, e.g. 512M, 2G, 300K or bytes (default 512M)",
+    DefaultValueFactory = _ => "512M",
+    Validators = { r => { if (!Cluster.Leader.Sources.SourceUploadOptions.TryParseSize(r.GetValueOrDefault<string>(), out var b) || b < 1024 || b > 64L << 30) { r.AddError($"--max-upload-size '{r.GetValueOrDefault<string>()}' must be a size between 1K and 64G, like 512M"); } } },
+};
 var root = new RootCommand("cluster-leader: stores registry credentials, nodes, apps and deployments, serves the admin API, and orchestrates deployments through the local swarm manager.")
 {
-    dataDir, listen, advertise, dockerHost, heartbeat, prePullDeadline, resolveDeadline, convergeDeadline, autoSyncInterval, webhookListen, helperTimeout,
+    dataDir, listen, advertise, dockerHost, heartbeat, prePullDeadline, resolveDeadline, convergeDeadline, autoSyncInterval, webhookListen, helperTimeout, maxUploadSize,
 };
 webhookListen.Validators.Add(result =>
 {
@@ -84,6 +90,7 @@ root.SetAction((parse, cancellationToken) =>
     // The validator above already rejected unparsable values.
     _ = LeaderOptions.TryParseListen(parse.GetValue(listen), out var endpoint);
     _ = Durations.TryParse(parse.GetValue(autoSyncInterval), out var interval);
+    _ = Cluster.Leader.Sources.SourceUploadOptions.TryParseSize(parse.GetValue(maxUploadSize), out var uploadCap);
     IPEndPoint? hooks = null;
     if (parse.GetValue(webhookListen) is { } hooksText)
     {
@@ -106,6 +113,7 @@ root.SetAction((parse, cancellationToken) =>
             ConvergeDeadline = TimeSpan.FromSeconds(parse.GetValue(convergeDeadline)),
         },
         CredentialHelpers = new() { Timeout = TimeSpan.FromSeconds(parse.GetValue(helperTimeout)) },
+        Uploads = new() { MaxBytes = uploadCap },
     };
     options.CredentialHelpers.Validate();
     return LeaderHost.RunAsync(options, cancellationToken);

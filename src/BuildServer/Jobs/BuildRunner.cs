@@ -1,6 +1,7 @@
 using Cluster.BuildServer.Context;
 using Cluster.BuildServer.Git;
 using Cluster.BuildServer.Hosting;
+using Cluster.Core.Builds;
 using Cluster.Core.Docker;
 using Cluster.Core.Images;
 using Cluster.Core.Registry;
@@ -9,8 +10,9 @@ using Microsoft.Extensions.Logging;
 
 namespace Cluster.BuildServer.Jobs;
 
-// Runs one build job to exactly one BuildResult: fetch the commit, pack the context, build with
-// the local engine, then push (or keep the image local in single-node mode). Every line the
+// Runs one build job to exactly one BuildResult: fetch the commit and pack the context (or, for a
+// folder the admin uploaded, fetch that tar from the leader and check it), build with the local
+// engine, then push (or keep the image local in single-node mode). Every line the
 // user should see goes to `log` as it happens. The job directory is deleted afterwards, whatever
 // happened; the push credential lives only in memory for the duration of the push, a Git SSH key
 // only in the fetch's own ssh-agent.
@@ -21,7 +23,12 @@ internal sealed partial class BuildRunner(DockerEngine engine, GitFetcher git, B
 
     public const string CommitLabel = "cluster.commit";
 
-    public async Task<BuildResult> RunAsync(BuildJob job, Action<string> say, CancellationToken cancellationToken)
+    // On images built from an uploaded folder: the sha256 of the tar that was built.
+    public const string ContextLabel = "cluster.context-sha256";
+
+    // `fetchContext` writes the uploaded folder's tar to the stream it is given; only jobs with
+    // `uploaded_context` use it.
+    public async Task<BuildResult> RunAsync(BuildJob job, Action<string> say, Func<Stream, CancellationToken, Task>? fetchContext, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(say);
@@ -31,7 +38,7 @@ internal sealed partial class BuildRunner(DockerEngine engine, GitFetcher git, B
         try
         {
             Directory.CreateDirectory(jobDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            await BuildAsync(job, jobDir, result, say, cancellationToken);
+            await BuildAsync(job, jobDir, result, say, fetchContext, cancellationToken);
             result.Ok = true;
             Log.Succeeded(log, job.JobId, result.Image);
         }
@@ -63,29 +70,47 @@ internal sealed partial class BuildRunner(DockerEngine engine, GitFetcher git, B
         return result;
     }
 
-    private async Task BuildAsync(BuildJob job, string jobDir, BuildResult result, Action<string> say, CancellationToken cancellationToken)
+    private async Task BuildAsync(BuildJob job, string jobDir, BuildResult result, Action<string> say, Func<Stream, CancellationToken, Task>? fetchContext, CancellationToken cancellationToken)
     {
-        var source = Path.Combine(jobDir, "src");
-        var auth = job.GitCredential is { } c && (c.Token.Length > 0 || c.SshPrivateKey.Length > 0)
-            ? new GitAuth(c.Username, c.Token) { Name = c.Name, SshPrivateKey = c.SshPrivateKey, KnownHosts = c.KnownHosts }
-            : null;
-        var commit = await git.FetchAsync(job.GitUrl, job.GitRef, jobDir, source, auth, say, cancellationToken);
-        result.GitCommit = commit;
-
-        var contextDir = Path.GetFullPath(Path.Combine(source, job.ContextDir ?? ""));
-        if (contextDir != source && !contextDir.StartsWith(source + "/", StringComparison.Ordinal))
-        {
-            throw new BuildFailure("context", $"--context '{job.ContextDir}' points outside the repository");
-        }
-
         var dockerfile = string.IsNullOrWhiteSpace(job.Dockerfile) ? "Dockerfile" : job.Dockerfile;
         var tarFile = Path.Combine(jobDir, "context.tar");
-        var files = ContextArchive.Write(contextDir, dockerfile, tarFile);
-        say($"build context: {files} entries from {(string.IsNullOrWhiteSpace(job.ContextDir) ? "the repository root" : job.ContextDir)} (.dockerignore honoured)");
+        string version;
+        var labels = new Dictionary<string, string>(job.Labels, StringComparer.Ordinal);
+        if (job.UploadedContext is { } uploaded)
+        {
+            if (fetchContext is null)
+            {
+                throw new BuildFailure("context", "this job's source is an uploaded folder, but the builder has no way to fetch it");
+            }
 
-        var tag = commit[..12] + (job.TagSuffix.Length > 0 ? "-" + job.TagSuffix : "");
+            var entries = await ReceivedContext.ReceiveAsync(uploaded, dockerfile, fetchContext, tarFile, cancellationToken);
+            say($"build context: the uploaded folder '{uploaded.Name}', {entries} entries, {ContextStream.Size(uploaded.SizeBytes)}, sha256 {uploaded.Sha256} verified");
+            version = uploaded.Sha256[..12];
+            labels[ContextLabel] = uploaded.Sha256;
+        }
+        else
+        {
+            var source = Path.Combine(jobDir, "src");
+            var auth = job.GitCredential is { } c && (c.Token.Length > 0 || c.SshPrivateKey.Length > 0)
+                ? new GitAuth(c.Username, c.Token) { Name = c.Name, SshPrivateKey = c.SshPrivateKey, KnownHosts = c.KnownHosts }
+                : null;
+            var commit = await git.FetchAsync(job.GitUrl, job.GitRef, jobDir, source, auth, say, cancellationToken);
+            result.GitCommit = commit;
+
+            var contextDir = Path.GetFullPath(Path.Combine(source, job.ContextDir ?? ""));
+            if (contextDir != source && !contextDir.StartsWith(source + "/", StringComparison.Ordinal))
+            {
+                throw new BuildFailure("context", $"--context '{job.ContextDir}' points outside the repository");
+            }
+
+            var files = ContextArchive.Write(contextDir, dockerfile, tarFile);
+            say($"build context: {files} entries from {(string.IsNullOrWhiteSpace(job.ContextDir) ? "the repository root" : job.ContextDir)} (.dockerignore honoured)");
+            version = commit[..12];
+            labels[CommitLabel] = commit;
+        }
+
+        var tag = version + (job.TagSuffix.Length > 0 ? "-" + job.TagSuffix : "");
         var reference = $"{job.Image}:{tag}";
-        var labels = new Dictionary<string, string>(job.Labels, StringComparer.Ordinal) { [CommitLabel] = commit };
         var tail = new Queue<string>();
         var step = "";
         var lineLog = new SynchronousProgress<string>(line =>

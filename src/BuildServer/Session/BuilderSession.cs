@@ -64,7 +64,8 @@ internal sealed partial class BuilderSession(
         var identity = await identities.AcquireAsync(token, info, stoppingToken);
         using var channel = LeaderChannel.Open(options, identity.CaFingerprint, identity.Certificate);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        using var call = new BuildDispatcher.BuildDispatcherClient(channel.Channel).Session(cancellationToken: session.Token);
+        var client = new BuildDispatcher.BuildDispatcherClient(channel.Channel);
+        using var call = client.Session(cancellationToken: session.Token);
         BuilderSessionStarted started;
         try
         {
@@ -92,7 +93,7 @@ internal sealed partial class BuilderSession(
         var jobs = new List<Task>();
         Task[] parts =
         [
-            ReadAsync(call.ResponseStream, outbound.Writer, jobs, session.Token),
+            ReadAsync(client, call.ResponseStream, outbound.Writer, jobs, session.Token),
             WriteAsync(call.RequestStream, outbound.Reader, session.Token),
             HeartbeatAsync(outbound.Writer, period, session.Token),
             identities.RunRenewalAsync(identity, session.Token),
@@ -162,7 +163,7 @@ internal sealed partial class BuilderSession(
             : throw new SessionFailure(SessionFailureKind.Protocol, $"the leader at {options.Leader} sent {message.KindCase} before session_started");
     }
 
-    private async Task ReadAsync(IAsyncStreamReader<BuildOrder> stream, ChannelWriter<BuilderMessage> outbound, List<Task> jobs, CancellationToken cancellationToken)
+    private async Task ReadAsync(BuildDispatcher.BuildDispatcherClient client, IAsyncStreamReader<BuildOrder> stream, ChannelWriter<BuilderMessage> outbound, List<Task> jobs, CancellationToken cancellationToken)
     {
         while (await stream.MoveNext(cancellationToken))
         {
@@ -170,7 +171,7 @@ internal sealed partial class BuilderSession(
             switch (order.KindCase)
             {
                 case BuildOrder.KindOneofCase.Job:
-                    jobs.Add(RunJobAsync(order.Job, outbound, cancellationToken));
+                    jobs.Add(RunJobAsync(client, order.Job, outbound, cancellationToken));
                     break;
                 case BuildOrder.KindOneofCase.Cancel:
                     if (_jobs.TryGetValue(order.Cancel.JobId, out var cts))
@@ -188,7 +189,7 @@ internal sealed partial class BuilderSession(
         throw new SessionFailure(SessionFailureKind.Ended, $"the leader at {options.Leader} closed the session");
     }
 
-    private async Task RunJobAsync(BuildJob job, ChannelWriter<BuilderMessage> outbound, CancellationToken sessionToken)
+    private async Task RunJobAsync(BuildDispatcher.BuildDispatcherClient client, BuildJob job, ChannelWriter<BuilderMessage> outbound, CancellationToken sessionToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(sessionToken);
         if (job.Deadline is { } deadline)
@@ -205,12 +206,36 @@ internal sealed partial class BuilderSession(
         try
         {
             // Off the read loop: a build runs for minutes.
-            var result = await Task.Run(() => runner.RunAsync(job, line => outbound.TryWrite(new BuilderMessage { Log = new BuildLog { JobId = job.JobId, Line = line } }), cts.Token), CancellationToken.None);
+            var result = await Task.Run(
+                () => runner.RunAsync(
+                    job,
+                    line => outbound.TryWrite(new BuilderMessage { Log = new BuildLog { JobId = job.JobId, Line = line } }),
+                    (destination, ct) => FetchContextAsync(client, job.JobId, destination, ct),
+                    cts.Token),
+                CancellationToken.None);
             outbound.TryWrite(new BuilderMessage { Result = result });
         }
         finally
         {
             _jobs.TryRemove(job.JobId, out _);
+        }
+    }
+
+    // The uploaded folder of a running job, streamed from the leader on the session's channel
+    // (its own call, so a large folder never holds up heartbeats or other jobs' orders).
+    private static async Task FetchContextAsync(BuildDispatcher.BuildDispatcherClient client, string jobId, Stream destination, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var call = client.FetchContext(new FetchContextRequest { JobId = jobId }, cancellationToken: cancellationToken);
+            await foreach (var chunk in call.ResponseStream.ReadAllAsync(cancellationToken))
+            {
+                await destination.WriteAsync(chunk.Data.Memory, cancellationToken);
+            }
+        }
+        catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new IOException($"{e.StatusCode}: {e.Status.Detail}", e);
         }
     }
 

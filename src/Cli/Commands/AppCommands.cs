@@ -34,9 +34,10 @@ internal static class AppCommands
         var publish = new Option<string[]>("--publish") { Description = "Published port PUB:TARGET (repeatable)" };
         var autoSync = new Option<bool>("--auto-sync") { Description = "Redeploy when the tag's digest changes in the registry (Auto-Deploy)" };
         var syncInterval = SyncIntervalOption();
+        var fromDir = new Option<bool>("--from-dir") { Description = "Build from a folder sent with each deploy (`clusterctl deploy NAME --from-dir PATH`)" };
         var adopt = new Option<bool>("--adopt") { Description = "Take over the existing swarm service of this name (one not created by this cluster); the first deployment replaces its spec" };
         var build = BuildCommands.CreateOptions();
-        var command = new Command("create", "Create an app from a registry image or a Git repository") { name, image, git, gitRef, dockerfile, registry, replicas, constraint, env, publish, autoSync, syncInterval, adopt };
+        var command = new Command("create", "Create an app from a registry image, a Git repository or a folder sent at deploy time") { name, image, git, fromDir, gitRef, dockerfile, registry, replicas, constraint, env, publish, autoSync, syncInterval, adopt };
         build.AddTo(command);
         command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
         {
@@ -52,6 +53,7 @@ internal static class AppCommands
                 AutoSync = parse.GetValue(autoSync),
                 SyncIntervalSeconds = SyncSeconds(parse.GetValue(syncInterval)) ?? 0,
                 Adopt = parse.GetValue(adopt),
+                FromDir = parse.GetValue(fromDir),
             };
             build.Apply(parse, request);
             request.Constraints.AddRange(parse.GetValue(constraint) ?? []);
@@ -68,9 +70,12 @@ internal static class AppCommands
             }
 
             var created = await new Apps.AppsClient(leader.Channel).CreateAppAsync(request, leader.Call());
-            await stdout.WriteLineAsync(created.Source == "git"
-                ? $"app {created.Name} created (built from {created.GitUrl}{(created.GitRef.Length > 0 ? "@" + created.GitRef : "")}); build and deploy it with `clusterctl deploy {created.Name}`"
-                : $"app {created.Name} created ({created.Image}:{created.Tag}); deploy it with `clusterctl deploy {created.Name}`");
+            await stdout.WriteLineAsync(created.Source switch
+            {
+                "git" => $"app {created.Name} created (built from {created.GitUrl}{(created.GitRef.Length > 0 ? "@" + created.GitRef : "")}); build and deploy it with `clusterctl deploy {created.Name}`",
+                "dir" => $"app {created.Name} created (built from a folder sent at deploy time); build and deploy it with `clusterctl deploy {created.Name} --from-dir PATH`",
+                _ => $"app {created.Name} created ({created.Image}:{created.Tag}); deploy it with `clusterctl deploy {created.Name}`",
+            });
             if (!string.IsNullOrEmpty(created.Adopting))
             {
                 await stdout.WriteLineAsync($"adopting {created.Adopting}");
@@ -121,6 +126,7 @@ internal static class AppCommands
             }
 
             await stdout.WriteLineAsync($"name:        {app.Name}");
+            await stdout.WriteLineAsync($"source:      {app.Source switch { "dir" => $"dir (a folder sent with `clusterctl deploy {app.Name} --from-dir PATH`)", "git" => "git", _ => "image" }}");
             await stdout.WriteLineAsync($"image:       {app.Image}:{app.Tag}");
             await stdout.WriteLineAsync($"running:     {(app.RunningTag is null ? "(not deployed)" : $"{app.Image}:{app.RunningTag}")}");
             await stdout.WriteLineAsync($"digest:      {app.Digest ?? "(not deployed)"}");

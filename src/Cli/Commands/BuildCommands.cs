@@ -4,8 +4,9 @@ using Cluster.Protos.Admin.V1;
 
 namespace Cluster.Cli.Commands;
 
-// The build flags of `clusterctl app create --git`: --context, --target, --build-arg (repeatable),
-// --git-credential and --build-timeout, kept here so AppCommands only wires them in.
+// The build flags of `clusterctl app create --git` (and --from-dir): --context, --target,
+// --build-arg (repeatable), --git-credential and --build-timeout, kept here so AppCommands only
+// wires them in. A --from-dir app takes --target, --build-arg and --build-timeout.
 internal sealed class BuildCommands
 {
     private readonly Option<string?> _context = new("--context") { Description = "Build context directory inside the repository (default: the root)" };
@@ -50,9 +51,14 @@ internal sealed class BuildCommands
         }
 
         var isGit = request.GitUrl.Length > 0;
-        if (!isGit && (request.ContextDir.Length > 0 || request.TargetStage.Length > 0 || request.GitCredential.Length > 0 || request.BuildArgs.Count > 0 || request.BuildTimeoutSeconds > 0))
+        if (request.FromDir && (request.ContextDir.Length > 0 || request.GitCredential.Length > 0 || request.GitRef.Length > 0))
         {
-            throw new CliException("--context, --target, --build-arg, --git-credential and --build-timeout apply to apps built from Git (--git URL)");
+            throw new CliException("--ref, --context and --git-credential apply to apps built from Git; a --from-dir app builds the folder given at deploy time as it is (its .dockerignore decides what is sent)");
+        }
+
+        if (!isGit && !request.FromDir && (request.ContextDir.Length > 0 || request.TargetStage.Length > 0 || request.GitCredential.Length > 0 || request.BuildArgs.Count > 0 || request.BuildTimeoutSeconds > 0))
+        {
+            throw new CliException("--context, --target, --build-arg, --git-credential and --build-timeout apply to apps that are built: --git URL, or --from-dir (which takes --target, --build-arg and --build-timeout)");
         }
     }
 

@@ -6,10 +6,11 @@ using Grpc.Core;
 
 namespace Cluster.Cli.Commands;
 
-// `clusterctl deploy NAME [--tag TAG]` and `clusterctl deployment list|show|cancel`. deploy waits
-// for the outcome and exits 0 only on success; it prints each step as it happens, with per-node
-// pull progress when the output is a terminal. cancel waits until the deployment has stopped and
-// exits 0 only when the cancel stopped it.
+// `clusterctl deploy NAME [--tag TAG | --from-dir PATH]` and `clusterctl deployment
+// list|show|cancel`. deploy waits for the outcome and exits 0 only on success; it prints each
+// step as it happens, with per-node pull progress when the output is a terminal. With --from-dir
+// it first packs and uploads the folder (FolderUpload) and the deployment builds exactly that.
+// cancel waits until the deployment has stopped and exits 0 only when the cancel stopped it.
 internal static class DeployCommands
 {
     private static readonly TimeSpan DeployDeadline = TimeSpan.FromMinutes(30);
@@ -28,15 +29,26 @@ internal static class DeployCommands
     {
         var name = new Argument<string>("NAME") { Description = "App to deploy" };
         var tag = new Option<string?>("--tag") { Description = "Deploy this tag instead of the app's current one" };
+        var fromDir = new Option<string?>("--from-dir") { Description = "For an app created with --from-dir: the folder to build (on this machine), sent to the leader as a tar (.dockerignore honoured)" };
         var output = GlobalOptions.Output();
-        var command = new Command("deploy", "Deploy an app: resolve the tag, pre-pull on every node, update, confirm (rolls back on failure)") { name, tag, output };
+        var command = new Command("deploy", "Deploy an app: build it (git or --from-dir apps), resolve the tag, pre-pull on every node, update, confirm (rolls back on failure)") { name, tag, fromDir, output };
         command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
         {
             var json = parse.GetValue(output) == OutputFormat.Json;
             var terminal = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
             var lastPercent = new Dictionary<string, int>(StringComparer.Ordinal);
-            using var call = new Deployments.DeploymentsClient(leader.Channel).Deploy(
-                new DeployRequest { App = parse.GetValue(name)!, Tag = parse.GetValue(tag) ?? "" }, leader.Call(DeployDeadline));
+            var request = new DeployRequest { App = parse.GetValue(name)!, Tag = parse.GetValue(tag) ?? "" };
+            if (parse.GetValue(fromDir) is { } folder)
+            {
+                if (request.Tag.Length > 0)
+                {
+                    throw new CliException("--tag and --from-dir do not go together: the build tags the image with the folder's sha256");
+                }
+
+                request.UploadId = await FolderUpload.SendAsync(leader, request.App, folder, json ? null : stdout);
+            }
+
+            using var call = new Deployments.DeploymentsClient(leader.Channel).Deploy(request, leader.Call(DeployDeadline));
             Deployment? finished = null;
             await foreach (var e in call.ResponseStream.ReadAllAsync())
             {
@@ -147,7 +159,7 @@ internal static class DeployCommands
             await stdout.WriteLineAsync($"image:  {view.Image}{(view.Digest is null ? "" : "@" + view.Digest)}");
             if (view.Source is not null)
             {
-                await stdout.WriteLineAsync($"source: {view.Source}{(view.Build?.Commit is { } commit ? " at " + commit : "")}");
+                await stdout.WriteLineAsync($"source: {view.Source}{(view.Build?.Commit is { } commit ? " at " + commit : "")}{(view.SourceBytes is { } bytes ? $" ({Core.Builds.ContextStream.Size(bytes)} uploaded)" : "")}");
             }
 
             await stdout.WriteLineAsync($"trigger: {view.Trigger}{(view.PreviousDigest is null ? "" : $" (was {view.PreviousDigest})")}");

@@ -3,7 +3,8 @@ using Cluster.Protos.Admin.V1;
 namespace Cluster.Cli.Output;
 
 // INTERFACE.md: {"id","app","status","image","digest","startedAt","finishedAt","nodes":[{"node","step","status","error"}],"error"};
-// added: "trigger" (manual, auto-sync, webhook), "previousDigest", "steps":[{"name","status","error"}], "log".
+// added: "trigger" (manual, auto-sync, webhook), "previousDigest", "steps":[{"name","status","error"}], "log";
+// for an uploaded folder "sourceSha256" and "sourceBytes".
 internal sealed record DeploymentView(string Id, string App, string Status, string Image, string? Digest, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, IReadOnlyList<NodeStepView> Nodes, string? Error, string RequestedBy, IReadOnlyList<string> Log)
 {
     public string Trigger { get; init; } = "manual";
@@ -17,6 +18,12 @@ internal sealed record DeploymentView(string Id, string App, string Status, stri
     public string? Source { get; init; }
 
     public BuildView? Build { get; init; }
+
+    // An uploaded folder (source "dir:NAME@sha256:HEX"): the tar's sha256 and size in bytes;
+    // null for other sources.
+    public string? SourceSha256 { get; init; }
+
+    public long? SourceBytes { get; init; }
 
     public static DeploymentView From(Deployment d) => new(
         d.Id, d.App, d.Status, d.Image, string.IsNullOrEmpty(d.Digest) ? null : d.Digest,
@@ -34,5 +41,7 @@ internal sealed record DeploymentView(string Id, string App, string Status, stri
         Steps = d.Steps.Select(s => new StepView(s.Name, s.Status, string.IsNullOrEmpty(s.Error) ? null : s.Error)).ToList(),
         Source = string.IsNullOrEmpty(d.Source) ? null : d.Source,
         Build = d.Build is null ? null : BuildView.From(d.Build),
+        SourceSha256 = string.IsNullOrEmpty(d.SourceSha256) ? null : d.SourceSha256,
+        SourceBytes = d.SourceBytes > 0 ? d.SourceBytes : null,
     };
 }

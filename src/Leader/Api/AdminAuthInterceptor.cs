@@ -132,6 +132,7 @@ public sealed partial class AdminAuthInterceptor(TokenStore tokens, ILogger<Admi
                 OperationError.NotFound => StatusCode.NotFound,
                 OperationError.AlreadyExists => StatusCode.AlreadyExists,
                 OperationError.Unavailable => StatusCode.Unavailable,
+                OperationError.ResourceExhausted => StatusCode.ResourceExhausted,
                 _ => StatusCode.FailedPrecondition,
             };
             return new RpcException(new Status(code, op.Message));

@@ -33,6 +33,7 @@ public sealed class AppsApi(AppService apps, AutoSyncService sync) : Protos.Admi
             TargetStage = request.TargetStage,
             BuildArgs = request.BuildArgs.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
             BuildTimeoutSeconds = (int)Math.Min(request.BuildTimeoutSeconds, int.MaxValue),
+            FromDir = request.FromDir,
         }, AdminAuthInterceptor.ActorOf(context), context.CancellationToken);
         return AutoSyncProto.Fill(ToProto(created), created, sync);
     }

@@ -1,5 +1,8 @@
 using Cluster.Core.Images;
+using Cluster.Leader.Apps;
 using Cluster.Leader.Deployments;
+using Cluster.Leader.Operations;
+using Cluster.Leader.Sources;
 using Cluster.Protos.Admin.V1;
 using Grpc.Core;
 
@@ -7,7 +10,9 @@ namespace Cluster.Leader.Api;
 
 // cluster.admin.v1.Deployments over DeploymentOrchestrator. Deploy streams the deployment's
 // events; the deployment itself belongs to the leader and goes on if the caller disconnects.
-public sealed class DeploymentsApi(DeploymentOrchestrator deployments) : Protos.Admin.V1.Deployments.DeploymentsBase
+// With upload_id, Deploy claims that uploaded folder (SourceUploadStore) for the deployment; if
+// the deployment does not start, the upload goes back to wait for another try.
+public sealed class DeploymentsApi(DeploymentOrchestrator deployments, AppService apps, SourceUploadStore uploads) : Protos.Admin.V1.Deployments.DeploymentsBase
 {
     public override async Task Deploy(DeployRequest request, IServerStreamWriter<DeployEvent> responseStream, ServerCallContext context)
     {
@@ -21,7 +26,34 @@ public sealed class DeploymentsApi(DeploymentOrchestrator deployments) : Protos.
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"--tag is not a valid tag: at most 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'"));
         }
 
-        var (_, events, _) = deployments.Start(new DeploymentRequest(request.App, request.Tag, AdminAuthInterceptor.ActorOf(context)));
+        SourceUpload? upload = null;
+        if (request.UploadId.Length > 0)
+        {
+            var app = apps.Get(request.App);
+            if (SourceRules.UploadRefusal(app) is { } refusal)
+            {
+                throw new OperationException(OperationError.FailedPrecondition, refusal);
+            }
+
+            upload = uploads.Claim(app, request.UploadId);
+        }
+
+        StartedDeployment started;
+        try
+        {
+            started = deployments.Start(new DeploymentRequest(request.App, request.Tag, AdminAuthInterceptor.ActorOf(context)) { Upload = upload });
+        }
+        catch
+        {
+            if (upload is not null)
+            {
+                uploads.Return(upload);
+            }
+
+            throw;
+        }
+
+        var events = started.Events;
         await foreach (var e in events.ReadAllAsync(context.CancellationToken))
         {
             await responseStream.WriteAsync(e, context.CancellationToken);

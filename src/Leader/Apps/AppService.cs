@@ -48,16 +48,16 @@ public sealed partial class AppService
 
         var hasImage = !string.IsNullOrWhiteSpace(spec.Image);
         var hasGit = !string.IsNullOrWhiteSpace(spec.GitUrl);
-        if (hasImage == hasGit)
+        if ((hasImage ? 1 : 0) + (hasGit ? 1 : 0) + (spec.FromDir ? 1 : 0) != 1)
         {
-            throw new OperationException(OperationError.InvalidArgument, "give exactly one source: --image REF (deploy from a registry) or --git URL (build from Git)");
+            throw new OperationException(OperationError.InvalidArgument, "give exactly one source: --image REF (deploy from a registry), --git URL (build from Git) or --from-dir (build from a folder sent with each `clusterctl deploy NAME --from-dir PATH`)");
         }
 
         var record = new AppRecord
         {
             Id = Guid.NewGuid().ToString("N"),
             Name = spec.Name!,
-            Source = hasImage ? "image" : "git",
+            Source = hasImage ? "image" : hasGit ? "git" : Sources.SourceRules.DirSource,
             Replicas = spec.Replicas <= 0 ? 1 : spec.Replicas,
             Constraints = spec.Constraints.Select(ValidConstraint).ToList(),
             Env = spec.Env.ToDictionary(kv => ValidEnvKey(kv.Key), kv => kv.Value, StringComparer.Ordinal),
@@ -94,6 +94,17 @@ public sealed partial class AppService
 
             record.Image = image.Name;
             record.Tag = image.Tag ?? "latest";
+        }
+        else if (spec.FromDir)
+        {
+            Sources.DirSource.Validate(spec);
+            record.Dockerfile = (spec.Dockerfile ?? "").Trim();
+            record.TargetStage = (spec.TargetStage ?? "").Trim();
+            record.BuildArgs = spec.BuildArgs.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+            record.BuildTimeoutSeconds = spec.BuildTimeoutSeconds;
+            // As for git apps: a name that never resolves until the first build replaces it.
+            record.Image = $"{Builds.BuildTopology.LocalRepositoryHost}/{record.Name}";
+            record.Tag = "source";
         }
         else
         {
@@ -164,7 +175,7 @@ public sealed partial class AppService
             }
 
             d.Apps.Insert(record);
-            d.Audit.Insert(new AuditRecord { At = _time.GetUtcNow().UtcDateTime, Actor = actor, Action = "app.create", Target = record.Name, Details = record.Source == "git" ? $"git={record.GitUrl} ref={record.GitRef} credential={record.GitCredential}" : $"image={record.Image}:{record.Tag} registry={record.Registry}{(adopting.Length > 0 ? $" adopts {adopting}" : "")}" });
+            d.Audit.Insert(new AuditRecord { At = _time.GetUtcNow().UtcDateTime, Actor = actor, Action = "app.create", Target = record.Name, Details = record.Source == "git" ? $"git={record.GitUrl} ref={record.GitRef} credential={record.GitCredential}" : record.Source == Sources.SourceRules.DirSource ? $"from-dir dockerfile={record.Dockerfile}" : $"image={record.Image}:{record.Tag} registry={record.Registry}{(adopting.Length > 0 ? $" adopts {adopting}" : "")}" });
             return record;
         });
     }
@@ -185,6 +196,13 @@ public sealed partial class AppService
         return _db.Write(d =>
         {
             var app = d.Apps.FindOne(a => a.Name == name) ?? throw new OperationException(OperationError.NotFound, $"no app named '{name}'");
+            if (app.Source == Sources.SourceRules.DirSource && (autoSync == true || tag is not null))
+            {
+                throw new OperationException(OperationError.InvalidArgument, autoSync == true
+                    ? $"--auto-sync watches a registry tag; app '{name}' is built from a folder and changes only when you deploy it (`clusterctl deploy {name} --from-dir PATH`)"
+                    : $"--tag does not apply to app '{name}': its images are tagged by the build (the folder's sha256)");
+            }
+
             if (tag is not null)
             {
                 // A new tag replaces a digest pin: the app follows that tag from now on.

@@ -28,4 +28,7 @@ public sealed record AppSpec(
     public IReadOnlyDictionary<string, string> BuildArgs { get; init; } = new Dictionary<string, string>();
 
     public int BuildTimeoutSeconds { get; init; }
+
+    // Built from a folder sent with each deployment (`app create NAME --from-dir`).
+    public bool FromDir { get; init; }
 }

@@ -76,6 +76,45 @@ public sealed partial class BuildDispatcherApi(
         }
     }
 
+    // The uploaded folder of a job, to the builder it was sent to only, while the job runs. The
+    // file is the one the upload store checked; the builder checks it again before building.
+    public override async Task FetchContext(FetchContextRequest request, IServerStreamWriter<ContextChunk> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        var node = auth.Authenticate(context, "builder");
+        var job = builders.Find(node.Id) is { } session && session.Jobs.TryGetValue(request.JobId, out var pending) ? pending : null;
+        if (job?.ContextFile is not { } file)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"no running job '{request.JobId}' with an uploaded folder on this build server"));
+        }
+
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"the uploaded folder of job '{request.JobId}' is gone: its deployment ended"));
+        }
+
+        long sent = 0;
+        await using (stream)
+        {
+            var buffer = new byte[Sources.SourceUploadOptions.ChunkBytes];
+            int read;
+            while ((read = await stream.ReadAsync(buffer, context.CancellationToken)) > 0)
+            {
+                await responseStream.WriteAsync(new ContextChunk { Data = Google.Protobuf.ByteString.CopyFrom(buffer, 0, read) }, context.CancellationToken);
+                sent += read;
+            }
+        }
+
+        Log.ContextSent(log, request.JobId, node.Id, sent);
+    }
+
     private async Task ReadAsync(BuilderConnection session, IAsyncStreamReader<BuilderMessage> requestStream)
     {
         while (true)
@@ -122,5 +161,8 @@ public sealed partial class BuildDispatcherApi(
     {
         [LoggerMessage(810, LogLevel.Warning, "build server {NodeId} ({Hostname}) missed 3 heartbeats: session closed")]
         public static partial void HeartbeatsMissed(ILogger logger, string nodeId, string hostname);
+
+        [LoggerMessage(811, LogLevel.Information, "uploaded folder of build {JobId} sent to build server {NodeId} ({Bytes} bytes)")]
+        public static partial void ContextSent(ILogger logger, string jobId, string nodeId, long bytes);
     }
 }

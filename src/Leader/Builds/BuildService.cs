@@ -3,13 +3,14 @@ using Cluster.Leader.Apps;
 using Cluster.Leader.ClusterConfig;
 using Cluster.Leader.Credentials;
 using Cluster.Leader.Operations;
+using Cluster.Leader.Sources;
 using Cluster.Leader.Storage;
 using Cluster.Protos.Build.V1;
 using Google.Protobuf.WellKnownTypes;
 
 namespace Cluster.Leader.Builds;
 
-// The BUILD step of a deployment of a git app: decide where the image goes (BuildTopology),
+// The BUILD step of a deployment of a git app or of an uploaded folder: decide where the image goes (BuildTopology),
 // hand the job to a free build server with the push credential (only when pushing), stream its
 // log lines to the deployment as they arrive, and return the image to deploy. Nothing here
 // touches a service: a failed, cancelled or timed-out build ends the deployment before the
@@ -29,7 +30,9 @@ public sealed partial class BuildService(
     public const string DeploymentLabel = "cluster.deployment";
 
     // `say` gets progress lines for the deployment log; `buildLog` gets the builder's own output.
-    public async Task<BuiltImage> BuildAsync(AppRecord app, string deploymentId, Action<string> say, Action<string> buildLog, CancellationToken cancellationToken)
+    // `upload`: the folder to build for an app built from one (the builder fetches it from
+    // the leader with FetchContext while the job runs); null for git apps.
+    public async Task<BuiltImage> BuildAsync(AppRecord app, string deploymentId, SourceUpload? upload, Action<string> say, Action<string> buildLog, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(say);
@@ -68,13 +71,23 @@ public sealed partial class BuildService(
         job.BuildArgs.Add(app.BuildArgs);
         job.Labels.Add(AppLabel, app.Name);
         job.Labels.Add(DeploymentLabel, deploymentId);
-        try
+        if (upload is not null)
         {
-            job.GitCredential = gitCredentials.For(app.GitUrl, app.GitCredential);
+            job.GitUrl = "";
+            job.GitRef = "";
+            job.ContextDir = "";
+            job.UploadedContext = new UploadedContext { Sha256 = upload.Sha256, SizeBytes = upload.Bytes, Name = upload.Name };
         }
-        catch (OperationException e)
+        else
         {
-            return Failed(e.Message);
+            try
+            {
+                job.GitCredential = gitCredentials.For(app.GitUrl, app.GitCredential);
+            }
+            catch (OperationException e)
+            {
+                return Failed(e.Message);
+            }
         }
 
         if (decision.Local)
@@ -110,7 +123,7 @@ public sealed partial class BuildService(
                 : "no build server is connected; start cluster-builder on a node (`clusterctl node list` shows builders)");
         }
 
-        var pending = new PendingBuild(job, buildLog);
+        var pending = new PendingBuild(job, buildLog) { ContextFile = upload?.Path };
         using var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // The builder enforces the deadline itself; the leader's own bound (plus grace) covers a
         // builder that stops answering without its session breaking.
@@ -142,7 +155,10 @@ public sealed partial class BuildService(
             }
         }
 
-        say($"building {app.GitUrl}{(app.GitRef.Length > 0 ? "@" + app.GitRef : "")} on build server {builder.Hostname} (job {job.JobId}, timeout {timeout.TotalMinutes:0.#} min)");
+        var what = upload is null
+            ? $"{app.GitUrl}{(app.GitRef.Length > 0 ? "@" + app.GitRef : "")}"
+            : $"the uploaded folder '{upload.Name}' ({Core.Builds.ContextStream.Size(upload.Bytes)}, sha256 {upload.Sha256[..12]}…)";
+        say($"building {what} on build server {builder.Hostname} (job {job.JobId}, timeout {timeout.TotalMinutes:0.#} min)");
         Log.Dispatched(log, job.JobId, app.Name, deploymentId, builder.Hostname);
         BuildResult result;
         try

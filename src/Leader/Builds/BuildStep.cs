@@ -3,8 +3,9 @@ using Cluster.Leader.Deployments;
 
 namespace Cluster.Leader.Builds;
 
-// Step "build" of a deployment of a git app (StepOrder.Build, before resolve): the build server
-// fetches, builds and pushes (or keeps the image local on a single-node cluster), and the
+// Step "build" of a deployment of a git app or of an app built from an uploaded folder
+// (StepOrder.Build, before resolve): the build server fetches (the commit, or the folder from
+// the leader), builds and pushes (or keeps the image local on a single-node cluster), and the
 // deployment continues with the image it produced: pushed images are pinned by the digest the
 // registry stored (resolve trusts it; pre-pull and rollout follow as for any image), local ones
 // by their build-unique tag. A failed, cancelled or timed-out build stops the deployment here,
@@ -15,15 +16,39 @@ public sealed class BuildStep(BuildService builds) : IDeploymentStep
 
     public int Order => StepOrder.Build;
 
-    public bool AppliesTo(DeploymentContext context) => context is { App.Source: "git" };
+    public bool AppliesTo(DeploymentContext context) => context is { App.Source: "git" or Sources.SourceRules.DirSource };
 
     public async Task<StepOutcome> RunAsync(DeploymentContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         var app = context.App;
         var journal = context.Journal;
-        journal.SetSource($"{app.GitUrl}@{(app.GitRef.Length > 0 ? app.GitRef : "HEAD")}");
-        var built = await builds.BuildAsync(app, journal.Id, journal.Say, journal.BuildLine, cancellationToken);
+        var upload = context.Request.Upload;
+        if (app.Source == Sources.SourceRules.DirSource && upload is null)
+        {
+            return StepOutcome.Failed(Sources.SourceRules.MissingUpload(app)!);
+        }
+
+        BuiltImage built;
+        if (upload is not null)
+        {
+            journal.SetSource(upload.Source, upload.Sha256, upload.Bytes);
+            try
+            {
+                built = await builds.BuildAsync(app, journal.Id, upload, journal.Say, journal.BuildLine, cancellationToken);
+            }
+            finally
+            {
+                // The folder lives as long as its build, whatever the outcome.
+                upload.Dispose();
+            }
+        }
+        else
+        {
+            journal.SetSource($"{app.GitUrl}@{(app.GitRef.Length > 0 ? app.GitRef : "HEAD")}");
+            built = await builds.BuildAsync(app, journal.Id, null, journal.Say, journal.BuildLine, cancellationToken);
+        }
+
         if (!built.Ok)
         {
             journal.SetBuild(built.Commit, "", "", built.Builder, false);
@@ -39,7 +64,7 @@ public sealed class BuildStep(BuildService builds) : IDeploymentStep
             journal.SetDigest(built.Digest);
         }
 
-        journal.Say($"built commit {built.Commit[..Math.Min(12, built.Commit.Length)]} as {built.Pinned}");
+        journal.Say(upload is null ? $"built commit {built.Commit[..Math.Min(12, built.Commit.Length)]} as {built.Pinned}" : $"built the uploaded folder '{upload.Name}' as {built.Pinned}");
         return StepOutcome.Next;
     }
 }

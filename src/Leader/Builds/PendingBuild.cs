@@ -10,6 +10,10 @@ public sealed class PendingBuild(BuildJob job, Action<string> onLog)
 
     public BuildJob Job { get; } = job;
 
+    // The uploaded folder's tar in the leader's data dir, for BuildDispatcher/FetchContext;
+    // null for git jobs.
+    public string? ContextFile { get; init; }
+
     public Task<BuildResult> Result => _result.Task;
 
     public void Log(string line) => onLog(line);

@@ -53,11 +53,14 @@ public sealed class DeploymentJournal
     }
 
     // Builds: where the source comes from ("git URL@REF"), saved at once.
-    public void SetSource(string source)
+    // `sha256` and `bytes`: the uploaded folder's tar, when the source is one.
+    public void SetSource(string source, string sha256 = "", long bytes = 0)
     {
         lock (_sync)
         {
             _record.Source = source;
+            _record.SourceSha256 = sha256;
+            _record.SourceBytes = bytes;
         }
 
         Save();

@@ -66,6 +66,7 @@ public sealed partial class DeploymentOrchestrator
             throw new OperationException(OperationError.FailedPrecondition, $"app '{app.Name}' is pinned to {app.PinnedDigest}; to deploy tag '{request.Tag.Trim()}' instead, follow it with `clusterctl app set {app.Name} --tag {request.Tag.Trim()}` and deploy again");
         }
 
+        CheckSource(app, request);
         var tag = string.IsNullOrWhiteSpace(request.Tag) ? app.Tag : request.Tag.Trim();
         if (!ImageReference.IsValidTag(tag))
         {
@@ -121,11 +122,43 @@ public sealed partial class DeploymentOrchestrator
             }
             finally
             {
+                // The build step deleted it already unless the deployment ended before or in it.
+                request.Upload?.Dispose();
                 _running.TryRemove(new KeyValuePair<string, Running>(app.Id, running));
                 running.Dispose();
             }
         });
         return new StartedDeployment(id, journal.Events, running.Finished.Task);
+    }
+
+    // An app built from a folder deploys only with an uploaded one, and only such an app takes
+    // one; its image is tagged by the build, so no --tag either.
+    private static void CheckSource(AppRecord app, DeploymentRequest request)
+    {
+        if (request.Upload is not { } upload)
+        {
+            if (Sources.SourceRules.MissingUpload(app) is { } missing)
+            {
+                throw new OperationException(OperationError.FailedPrecondition, missing);
+            }
+
+            return;
+        }
+
+        if (Sources.SourceRules.UploadRefusal(app) is { } refusal)
+        {
+            throw new OperationException(OperationError.FailedPrecondition, refusal);
+        }
+
+        if (upload.AppId != app.Id)
+        {
+            throw new OperationException(OperationError.FailedPrecondition, $"upload '{upload.Id}' was sent for another app; run `clusterctl deploy {app.Name} --from-dir PATH` again");
+        }
+
+        if (!string.IsNullOrWhiteSpace(request.Tag))
+        {
+            throw new OperationException(OperationError.InvalidArgument, "--tag and --from-dir do not go together: the build tags the image with the first 12 hex digits of the folder's sha256");
+        }
     }
 
     // `deployment cancel`: asks a running deployment to stop at its next safe point and returns
@@ -256,7 +289,7 @@ public sealed partial class DeploymentOrchestrator
 
         var pinned = context.Pinned;
         _apps.RecordDeployed(context.App.Id, context.Tag, context.Digest ?? "", pinned, journal.Id);
-        if (context.App.Source == "git")
+        if (context.App.Source is "git" or Sources.SourceRules.DirSource)
         {
             _apps.RecordBuilt(context.App.Id, context.Image.Name, context.Tag, context.LocalImage);
         }

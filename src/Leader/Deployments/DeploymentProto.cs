@@ -50,6 +50,8 @@ public static class DeploymentProto
         if (r.Source.Length > 0)
         {
             d.Source = r.Source;
+            d.SourceSha256 = r.SourceSha256;
+            d.SourceBytes = r.SourceBytes;
             d.Build = new BuildInfo { Commit = r.Commit, Image = r.BuildImage, Digest = r.BuildDigest, Builder = r.Builder, Local = r.BuildLocal };
             d.Build.Log.AddRange(r.BuildLog);
         }

@@ -11,4 +11,9 @@ public sealed record DeploymentRequest(string App, string? Tag, string Actor)
 
     // The digest the trigger found (Auto-Sync's new digest), for the log only.
     public string? SeenDigest { get; init; }
+
+    // The folder to build, for an app built from one (`deploy NAME --from-dir PATH`), claimed
+    // from the SourceUploadStore. Once the deployment has started it owns the upload and
+    // deletes it when its build ends (or when the deployment ends, whichever comes first).
+    public Sources.SourceUpload? Upload { get; init; }
 }

@@ -13,6 +13,7 @@ using Cluster.Leader.ClusterConfig;
 using Cluster.Leader.Credentials;
 using Cluster.Leader.Credentials.Helpers;
 using Cluster.Leader.Security;
+using Cluster.Leader.Sources;
 using Cluster.Leader.Webhooks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -71,6 +72,8 @@ internal static partial class LeaderHost
         builder.Services.AddSingleton<BuildTopology>();
         builder.Services.AddSingleton<BuildService>();
         builder.Services.AddSingleton<IDeploymentStep, BuildStep>();
+        builder.Services.AddSingleton(sp => new SourceUploadStore(
+            Path.Combine(options.DataDir, SourceUploadStore.DirectoryName), options.Uploads, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SourceUploadStore>>()));
         builder.Services.AddDeployments(options.Deployments);
         builder.Services.AddAutoSync(options.AutoSync);
         builder.Services.AddWebhooks();
@@ -80,6 +83,8 @@ internal static partial class LeaderHost
         // leader buffer a large message before the field checks even run.
         builder.Services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions<DispatcherApi>>(o => o.MaxReceiveMessageSize = AgentLimits.MaxMessageBytes);
         builder.Services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions<EnrollmentApi>>(o => o.MaxReceiveMessageSize = AgentLimits.MaxMessageBytes);
+        // Uploaded folders arrive in chunks of at most 1 MiB; nothing larger is buffered.
+        builder.Services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions<SourceUploadsApi>>(o => o.MaxReceiveMessageSize = SourceUploadOptions.ChunkBytes + 4096);
         // Checked on request (no cache), so Health/Check answers SERVING as soon as we listen.
         builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false)
             .AddCheck("leader", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
@@ -114,8 +119,11 @@ internal static partial class LeaderHost
         app.MapGrpcService<WebhooksApi>();
         app.MapGrpcService<BuildDispatcherApi>();
         app.MapGrpcService<GitCredentialsApi>();
+        app.MapGrpcService<SourceUploadsApi>();
         // Created now, not at the first session, so credential changes are tracked from the start.
         app.Services.GetRequiredService<SessionRegistry>();
+        // Created now: it deletes the uploads a previous run left (their deployments are over).
+        app.Services.GetRequiredService<SourceUploadStore>();
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Cluster.Leader");
         app.Lifetime.ApplicationStarted.Register(() => Log.Started(log, options.Listen.ToString(), options.DataDir, pki.CaFingerprint[..16]));

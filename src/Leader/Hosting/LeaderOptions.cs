@@ -29,6 +29,9 @@ public sealed record LeaderOptions
 
     public Cluster.Leader.Builds.BuildOptions Builds { get; init; } = new();
 
+    // Folders sent at deploy time (`deploy --from-dir`): the size cap (--max-upload-size).
+    public Cluster.Leader.Sources.SourceUploadOptions Uploads { get; init; } = new();
+
     public static bool TryParseListen(string? value, out IPEndPoint? endpoint)
     {
         endpoint = null;

@@ -36,8 +36,14 @@ public sealed class DeploymentRecord
 
     public List<string> Log { get; set; } = [];
 
-    // Builds: "git URL@REF" for built apps (empty for image apps), and what the build made.
+    // Builds: "git URL@REF" for built apps, "dir:NAME@sha256:HEX" for an uploaded folder (empty
+    // for image apps), and what the build made.
     public string Source { get; set; } = "";
+
+    // An uploaded folder's sha256 (lowercase hex) and size in bytes; empty and 0 otherwise.
+    public string SourceSha256 { get; set; } = "";
+
+    public long SourceBytes { get; set; }
 
     public string Commit { get; set; } = "";
 

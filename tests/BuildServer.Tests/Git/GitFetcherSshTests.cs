@@ -154,7 +154,7 @@ public sealed class GitFetcherSshTests(ITestOutputHelper output) : IAsyncLifetim
         {
             said.Add(line);
             snapshots.Add(ReadEverything(workDir));
-        }, CancellationToken.None);
+        }, null, CancellationToken.None);
 
         output.WriteLine(string.Join("\n", said.Append(result.Error)));
         Assert.Equal(commit, result.GitCommit);
