@@ -58,7 +58,7 @@ public sealed partial class GitCredentialService(LeaderDatabase db, SecretBox se
 
             record.Kind = GitCredentialRecord.Https;
             record.Username = string.IsNullOrWhiteSpace(username) ? "x-access-token" : username.Trim();
-            record.SealedToken = secrets.Seal(token, id);
+            record.SealedToken = secrets.Seal(token, record.SecretBinding());
         }
         else
         {
@@ -77,7 +77,7 @@ public sealed partial class GitCredentialService(LeaderDatabase db, SecretBox se
             var (pins, source) = await PinAsync(prefix, knownHosts, cancellationToken);
             record.Kind = GitCredentialRecord.Ssh;
             record.Username = prefix.User.Length > 0 ? prefix.User : user;
-            record.SealedToken = secrets.Seal(SshPrivateKey.Normalize(sshPrivateKey!), id);
+            record.SealedToken = secrets.Seal(SshPrivateKey.Normalize(sshPrivateKey!), record.SecretBinding());
             record.KeyFingerprint = key.Fingerprint;
             record.KeyType = key.Type;
             record.KnownHosts = pins;
@@ -119,7 +119,7 @@ public sealed partial class GitCredentialService(LeaderDatabase db, SecretBox se
                 throw new OperationException(OperationError.InvalidArgument, "nothing to update: pass the new token on stdin with --token-stdin");
             }
 
-            sealedSecret = secrets.Seal(token, current.Id);
+            sealedSecret = secrets.Seal(token, current.SecretBinding());
         }
         else
         {
@@ -141,7 +141,7 @@ public sealed partial class GitCredentialService(LeaderDatabase db, SecretBox se
             if (!string.IsNullOrEmpty(sshPrivateKey))
             {
                 key = CheckKey(sshPrivateKey);
-                sealedSecret = secrets.Seal(SshPrivateKey.Normalize(sshPrivateKey), current.Id);
+                sealedSecret = secrets.Seal(SshPrivateKey.Normalize(sshPrivateKey), current.SecretBinding());
             }
 
             if (!string.IsNullOrEmpty(knownHosts) || rescan)
@@ -274,12 +274,12 @@ public sealed partial class GitCredentialService(LeaderDatabase db, SecretBox se
         var credential = new Protos.Build.V1.GitCredential { Name = record.Name, Username = record.Username };
         if (record.Kind == GitCredentialRecord.Ssh)
         {
-            credential.SshPrivateKey = secrets.Open(record.SealedToken, record.Id);
+            credential.SshPrivateKey = secrets.Open(record.SealedToken, record.SecretBinding());
             credential.KnownHosts = record.KnownHosts;
         }
         else
         {
-            credential.Token = secrets.Open(record.SealedToken, record.Id);
+            credential.Token = secrets.Open(record.SealedToken, record.SecretBinding());
         }
 
         return credential;

@@ -51,13 +51,13 @@ public sealed partial class CredentialService(
             (IReadOnlyList<(CredentialView, string)>)d.Credentials.FindAll()
                 .Where(c => !c.PushOnly && !IsAnonymous(c))
                 .OrderBy(c => c.Name, StringComparer.Ordinal)
-                .Select(c => (View(c), secrets.Open(c.SealedSecret, c.Id)))
+                .Select(c => (View(c), secrets.Open(c.SealedSecret, c.SecretBinding())))
                 .ToList()));
 
     // One credential for an agent by id, or null when it no longer exists, is push-only or has
     // no credentials.
     public (CredentialView Credential, string Secret)? PullCredential(string id) =>
-        db.Read(d => d.Credentials.FindById(id) is { PushOnly: false } c && !IsAnonymous(c) ? (View(c), secrets.Open(c.SealedSecret, c.Id)) : ((CredentialView, string)?)null);
+        db.Read(d => d.Credentials.FindById(id) is { PushOnly: false } c && !IsAnonymous(c) ? (View(c), secrets.Open(c.SealedSecret, c.SecretBinding())) : ((CredentialView, string)?)null);
 
     public async Task<CredentialView> AddAsync(NewCredential request, string actor, CancellationToken cancellationToken)
     {
@@ -112,7 +112,7 @@ public sealed partial class CredentialService(
                     Provider = RegistryProviders.CliName(provider),
                     Url = url,
                     Username = username,
-                    SealedSecret = request.Anonymous ? "" : secrets.Seal(request.Secret, id),
+                    SealedSecret = request.Anonymous ? "" : secrets.Seal(request.Secret, CredentialRecord.Binding(id, url, username)),
                     Insecure = request.Insecure,
                     PushOnly = request.PushOnly,
                     Revision = d.Next(LeaderDatabase.CredentialRevision),
@@ -159,7 +159,7 @@ public sealed partial class CredentialService(
             }
 
             var newUsername = username is null ? current.Username : ValidUsername(provider, username);
-            var newSecret = secret ?? secrets.Open(current.SealedSecret, current.Id);
+            var newSecret = secret ?? secrets.Open(current.SealedSecret, current.SecretBinding());
             DateTime? verifiedAt = null;
             if (!noVerify)
             {
@@ -173,7 +173,7 @@ public sealed partial class CredentialService(
             {
                 var record = d.Credentials.FindById(current.Id) ?? throw NotFound(name);
                 record.Username = newUsername;
-                record.SealedSecret = secrets.Seal(newSecret, record.Id);
+                record.SealedSecret = secrets.Seal(newSecret, record.SecretBinding());
                 record.Revision = d.Next(LeaderDatabase.CredentialRevision);
                 record.VerifiedAt = verifiedAt;
                 record.UpdatedAt = time.GetUtcNow().UtcDateTime;
@@ -329,7 +329,7 @@ public sealed partial class CredentialService(
 
     private RegistryLogin? Login(CredentialRecord record) => IsAnonymous(record)
         ? null
-        : new RegistryLogin(ProviderRules.EngineServerAddress(HostOf(record.Url)), record.Username, secrets.Open(record.SealedSecret, record.Id));
+        : new RegistryLogin(ProviderRules.EngineServerAddress(HostOf(record.Url)), record.Username, secrets.Open(record.SealedSecret, record.SecretBinding()));
 
     // One read of the settings: the registry and its namespace belong together.
     private string? PushNamespaceFor(string name) => settings.Load() is { } current && current.BuildRegistry == name ? current.BuildNamespace : null;

@@ -29,6 +29,9 @@ internal static partial class LeaderHost
     public static async Task<int> RunAsync(LeaderOptions options, CancellationToken cancellationToken)
     {
         using var state = LeaderState.Open(options.DataDir);
+        // Secrets sealed by an older leader (bound to their record id only) are bound to their
+        // registry URL and username now, before anything reads them (issue #9.6).
+        KeyRotation.UpgradeBindings(state.Secrets, state.Database);
         var names = new List<string> { options.Listen.Address.ToString() };
         if (options.Advertise is { Length: > 0 } advertise)
         {

@@ -15,36 +15,7 @@ public static class KeyRotation
         var newKey = secrets.AddNewKey();
         var count = database.Write(d =>
         {
-            var n = 0;
-            foreach (var record in d.Credentials.FindAll().ToList())
-            {
-                var plain = secrets.Open(record.SealedSecret, record.Id);
-                record.SealedSecret = secrets.Seal(plain, record.Id);
-                if (record.SealedHelperEnv is { } sealedEnv)
-                {
-                    record.SealedHelperEnv = secrets.Seal(secrets.Open(sealedEnv, CredentialRecord.HelperEnvBinding(record.Id)), CredentialRecord.HelperEnvBinding(record.Id));
-                }
-
-                d.Credentials.Update(record);
-                n++;
-            }
-
-            foreach (var record in d.Webhooks.FindAll().ToList())
-            {
-                record.SealedSecret = secrets.Seal(secrets.Open(record.SealedSecret, record.Id), record.Id);
-                d.Webhooks.Update(record);
-                n++;
-            }
-
-            // Git credentials (builds) are sealed with the same keys.
-            foreach (var record in d.GitCredentials.FindAll().ToList())
-            {
-                var plain = secrets.Open(record.SealedToken, record.Id);
-                record.SealedToken = secrets.Seal(plain, record.Id);
-                d.GitCredentials.Update(record);
-                n++;
-            }
-
+            var n = Reseal(secrets, d, legacyOnly: false);
             d.Audit.Insert(new AuditRecord { At = DateTime.UtcNow, Actor = actor, Action = "key.rotate", Target = newKey, Details = $"{n} secrets re-encrypted" });
             return n;
         });
@@ -53,5 +24,78 @@ public static class KeyRotation
         database.CheckpointAndSync();
         secrets.RemoveKeysExceptCurrent();
         return (newKey, count);
+    }
+
+    // At start: secrets sealed before they were bound to their registry URL and username
+    // (format v1, bound to the record id only) are re-sealed with their full binding, under the
+    // current key, in one transaction. Returns how many; 0 (and no write) when none is left.
+    public static int UpgradeBindings(SecretBox secrets, LeaderDatabase database)
+    {
+        ArgumentNullException.ThrowIfNull(secrets);
+        ArgumentNullException.ThrowIfNull(database);
+        var legacy = database.Read(d =>
+            d.Credentials.FindAll().Any(r => SecretBox.IsLegacy(r.SealedSecret) || (r.SealedHelperEnv is { } env && SecretBox.IsLegacy(env))) ||
+            d.Webhooks.FindAll().Any(r => SecretBox.IsLegacy(r.SealedSecret)) ||
+            d.GitCredentials.FindAll().Any(r => SecretBox.IsLegacy(r.SealedToken)));
+        if (!legacy)
+        {
+            return 0;
+        }
+
+        var count = database.Write(d =>
+        {
+            var n = Reseal(secrets, d, legacyOnly: true);
+            d.Audit.Insert(new AuditRecord { At = DateTime.UtcNow, Actor = "cluster-leader", Action = "secrets.bind", Target = secrets.CurrentKeyId, Details = $"{n} secrets re-sealed bound to their registry URL and username" });
+            return n;
+        });
+        database.CheckpointAndSync();
+        return count;
+    }
+
+    // Every stored secret (registry credentials, helper environments, webhook secrets, Git
+    // credentials) opened with its binding and sealed again with it under the current key.
+    // Entries without credentials have no sealed secret and are skipped.
+    private static int Reseal(SecretBox secrets, LeaderDatabase d, bool legacyOnly)
+    {
+        bool Due(string? sealedText) => !string.IsNullOrEmpty(sealedText) && (!legacyOnly || SecretBox.IsLegacy(sealedText));
+        var n = 0;
+        foreach (var record in d.Credentials.FindAll().ToList())
+        {
+            var changed = false;
+            if (Due(record.SealedSecret))
+            {
+                record.SealedSecret = secrets.Seal(secrets.Open(record.SealedSecret, record.SecretBinding()), record.SecretBinding());
+                changed = true;
+            }
+
+            if (Due(record.SealedHelperEnv))
+            {
+                var binding = CredentialRecord.HelperEnvBinding(record.Id);
+                record.SealedHelperEnv = secrets.Seal(secrets.Open(record.SealedHelperEnv!, binding), binding);
+                changed = true;
+            }
+
+            if (changed)
+            {
+                d.Credentials.Update(record);
+                n++;
+            }
+        }
+
+        foreach (var record in d.Webhooks.FindAll().ToList().Where(r => Due(r.SealedSecret)))
+        {
+            record.SealedSecret = secrets.Seal(secrets.Open(record.SealedSecret, record.Id), record.Id);
+            d.Webhooks.Update(record);
+            n++;
+        }
+
+        foreach (var record in d.GitCredentials.FindAll().ToList().Where(r => Due(r.SealedToken)))
+        {
+            record.SealedToken = secrets.Seal(secrets.Open(record.SealedToken, record.SecretBinding()), record.SecretBinding());
+            d.GitCredentials.Update(record);
+            n++;
+        }
+
+        return n;
     }
 }

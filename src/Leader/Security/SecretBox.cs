@@ -5,13 +5,17 @@ using System.Text;
 namespace Cluster.Leader.Security;
 
 // Encrypts credential secrets before they reach the database: AES-256-GCM (authenticated, so a
-// tampered or swapped ciphertext fails instead of decrypting to garbage), with the record's id
-// as associated data (a secret copied onto another record does not decrypt).
+// tampered or swapped ciphertext fails instead of decrypting to garbage), with a binding as
+// associated data: the record's id and what the secret is for (a registry credential's URL and
+// username, see CredentialRecord.SecretBinding), so a secret copied onto another record, or a
+// record pointed at another registry in the database file, does not decrypt (issue #9.6).
 //
 // Keys live apart from the database, in DIR/keys (0700), one 32-byte file per key id (0600),
 // and DIR/keys/current names the key new secrets use. Old keys stay readable until
 // `cluster-leader rotate-key` has re-encrypted every secret under a new key; then they are
-// deleted. Stored form: "v1:<key id>:<base64(nonce | ciphertext | tag)>".
+// deleted. Stored form: "v2:<key id>:<base64(nonce | ciphertext | tag)>". Format v1 (before the
+// binding) was bound to the record id alone, which is the binding's first line; it still opens,
+// and the leader re-seals v1 secrets as v2 when it starts (KeyRotation.UpgradeBindings).
 public sealed class SecretBox
 {
     private const int NonceSize = 12;
@@ -66,8 +70,10 @@ public sealed class SecretBox
         return new SecretBox(keyDir, keys, current);
     }
 
-    public string Seal(string plaintext, string recordId)
+    // binding: the record id, then (optionally) "\n"-separated facts the secret is bound to.
+    public string Seal(string plaintext, string binding)
     {
+        ArgumentNullException.ThrowIfNull(binding);
         ArgumentNullException.ThrowIfNull(plaintext);
         var key = _keys[CurrentKeyId];
         var data = Encoding.UTF8.GetBytes(plaintext);
@@ -76,18 +82,22 @@ public sealed class SecretBox
         RandomNumberGenerator.Fill(nonce);
         using (var aes = new AesGcm(key, TagSize))
         {
-            aes.Encrypt(nonce, data, output.AsSpan(NonceSize, data.Length), output.AsSpan(NonceSize + data.Length), Encoding.UTF8.GetBytes(recordId));
+            aes.Encrypt(nonce, data, output.AsSpan(NonceSize, data.Length), output.AsSpan(NonceSize + data.Length), Encoding.UTF8.GetBytes(binding));
         }
 
         CryptographicOperations.ZeroMemory(data);
-        return $"v1:{CurrentKeyId}:{Convert.ToBase64String(output)}";
+        return $"v2:{CurrentKeyId}:{Convert.ToBase64String(output)}";
     }
 
-    public string Open(string sealedText, string recordId)
+    // CryptographicException when the text is damaged, its key is gone, or it was sealed for
+    // another binding (another record, URL or username).
+    public string Open(string sealedText, string binding)
     {
         ArgumentNullException.ThrowIfNull(sealedText);
+        ArgumentNullException.ThrowIfNull(binding);
+        var recordId = RecordIdOf(binding);
         var parts = sealedText.Split(':', 3);
-        if (parts.Length != 3 || parts[0] != "v1")
+        if (parts.Length != 3 || parts[0] is not ("v1" or "v2"))
         {
             throw new CryptographicException($"secret of record {recordId} is not in a known format");
         }
@@ -105,12 +115,27 @@ public sealed class SecretBox
 
         var plain = new byte[input.Length - NonceSize - TagSize];
         using var aes = new AesGcm(key, TagSize);
-        aes.Decrypt(input.AsSpan(0, NonceSize), input.AsSpan(NonceSize, plain.Length), input.AsSpan(NonceSize + plain.Length), plain, Encoding.UTF8.GetBytes(recordId));
+        try
+        {
+            aes.Decrypt(input.AsSpan(0, NonceSize), input.AsSpan(NonceSize, plain.Length), input.AsSpan(NonceSize + plain.Length), plain, Encoding.UTF8.GetBytes(parts[0] == "v1" ? recordId : binding));
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            throw new CryptographicException($"secret of record {recordId} does not open for this record: it was sealed for another record, registry URL or username, or the database was altered; add the credential again");
+        }
+
         return Encoding.UTF8.GetString(plain);
     }
 
     public bool IsSealedWithCurrentKey(string sealedText) =>
-        sealedText.StartsWith($"v1:{CurrentKeyId}:", StringComparison.Ordinal);
+        sealedText.StartsWith($"v2:{CurrentKeyId}:", StringComparison.Ordinal);
+
+    // Sealed before secrets were bound to more than their record id (format v1).
+    public static bool IsLegacy(string sealedText) =>
+        sealedText.StartsWith("v1:", StringComparison.Ordinal);
+
+    private static string RecordIdOf(string binding) =>
+        binding.IndexOf('\n', StringComparison.Ordinal) is var end and >= 0 ? binding[..end] : binding;
 
     // Creates a new key and makes it current. Existing secrets stay readable with their old key.
     public string AddNewKey()

@@ -41,6 +41,15 @@ public sealed class CredentialRecord
 
     public static string HelperEnvBinding(string id) => id + "/helper-env";
 
+    // What SealedSecret is bound to (AES-GCM associated data, issue #9.6): the record id, the
+    // registry URL and the username. A secret moved to another record, or a record whose URL or
+    // username was changed behind the leader's back (in the database file), no longer opens,
+    // so the password is never sent to a registry it was not given for. The id is the first line
+    // (secrets sealed before the binding, format v1, were bound to the id alone).
+    public static string Binding(string id, string url, string username) => $"{id}\nurl={url}\nusername={username}";
+
+    public string SecretBinding() => Binding(Id, Url, Username);
+
     // --refresh-every in seconds; 0 = at half the token's life.
     public int RefreshEverySeconds { get; set; }
 

@@ -22,6 +22,11 @@ public sealed class GitCredentialRecord
 
     public string SealedToken { get; set; } = "";
 
+    // What SealedToken is bound to, as CredentialRecord.SecretBinding: the id (first line), the
+    // URL prefix, the kind and the username; a token or key moved to another prefix or kind does
+    // not open.
+    public string SecretBinding() => $"{Id}\nurl={UrlPrefix}\nkind={Kind}\nusername={Username}";
+
     public string Kind { get; set; } = "";
 
     // SSH: the pinned host keys, known_hosts lines naming exactly the prefix's host.

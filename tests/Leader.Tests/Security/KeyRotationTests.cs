@@ -86,6 +86,81 @@ public sealed class KeyRotationTests : IDisposable
         Assert.ThrowsAny<CryptographicException>(() => state.Secrets.Open($"{parts[0]}:{parts[1]}:{Convert.ToBase64String(bytes)}", "record-a"));
     }
 
+    // Issue #9.6: a registry secret is bound to its record id, registry URL and username. A
+    // record whose URL or username was changed in the database file (not through the leader,
+    // which re-seals) no longer opens, so the password is never sent to another registry.
+    [Theory]
+    [InlineData("attacker.example:5000", "user")]
+    [InlineData("registry.example:5000", "someone-else")]
+    [InlineData("registry.example:5000/other-scope", "user")]
+    public void Open_RecordPointedAtAnotherRegistryOrUsername_RefusedNamingTheRecord(string url, string username)
+    {
+        using var state = LeaderState.Open(DataDir);
+        Store(state, "c1", "password-one");
+        state.Database.Write(d =>
+        {
+            var r = d.Credentials.FindById("c1");
+            r.Url = url;
+            r.Username = username;
+            return d.Credentials.Update(r);
+        });
+
+        var record = state.Database.Read(d => d.Credentials.FindById("c1"));
+        var e = Assert.ThrowsAny<CryptographicException>(() => state.Secrets.Open(record.SealedSecret, record.SecretBinding()));
+        Assert.Contains("record c1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("another record, registry URL or username", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("password-one", e.Message, StringComparison.Ordinal);
+    }
+
+    // Secrets sealed by an older leader (format v1, bound to the record id alone) still open, and
+    // the leader's start re-seals them bound to URL and username (once; a second start writes
+    // nothing). Helper environments, webhook and Git secrets are upgraded alike.
+    [Fact]
+    public void UpgradeBindings_LegacySecrets_ResealedWithTheFullBindingOnce()
+    {
+        using var state = LeaderState.Open(DataDir);
+        state.Database.Write(d => d.Credentials.Insert(new CredentialRecord
+        {
+            Id = "old",
+            Name = "old",
+            Provider = "generic",
+            Url = "registry.example:5000",
+            Username = "user",
+            SealedSecret = Legacy(state.Secrets.Seal("password-old", "old")),
+            SealedHelperEnv = Legacy(state.Secrets.Seal("AWS_PROFILE=x", CredentialRecord.HelperEnvBinding("old"))),
+        }));
+        state.Database.Write(d => d.Credentials.Insert(new CredentialRecord { Id = "anon", Name = "anon", Provider = "generic", Url = "public.example", Username = "", SealedSecret = "" }));
+        Store(state, "new", "password-new");
+
+        var upgraded = KeyRotation.UpgradeBindings(state.Secrets, state.Database);
+
+        Assert.Equal(1, upgraded);
+        var old = state.Database.Read(d => d.Credentials.FindById("old"));
+        Assert.False(SecretBox.IsLegacy(old.SealedSecret));
+        Assert.Equal("password-old", state.Secrets.Open(old.SealedSecret, old.SecretBinding()));
+        Assert.Throws<CryptographicException>(() => state.Secrets.Open(old.SealedSecret, "old"));
+        Assert.Equal("AWS_PROFILE=x", state.Secrets.Open(old.SealedHelperEnv!, CredentialRecord.HelperEnvBinding("old")));
+        Assert.Equal("password-new", Open(state, "new"));
+        Assert.Equal(0, KeyRotation.UpgradeBindings(state.Secrets, state.Database));
+    }
+
+    // An entry without credentials (no sealed secret) does not stop a rotation.
+    [Fact]
+    public void Rotate_WithAnEntryWithoutCredentials_ResealsTheOthers()
+    {
+        using var state = LeaderState.Open(DataDir);
+        state.Database.Write(d => d.Credentials.Insert(new CredentialRecord { Id = "anon", Name = "anon", Provider = "generic", Url = "public.example", Username = "", SealedSecret = "" }));
+        Store(state, "c1", "password-one");
+
+        var (_, count) = KeyRotation.Rotate(state.Secrets, state.Database, "test");
+
+        Assert.Equal(1, count);
+        Assert.Equal("password-one", Open(state, "c1"));
+    }
+
+    // What a leader before the binding wrote: bound to the id alone, marked v1.
+    private static string Legacy(string sealedForIdOnly) => "v1" + sealedForIdOnly[2..];
+
     private static void Store(LeaderState state, string id, string secret) =>
         state.Database.Write(d => d.Credentials.Insert(new CredentialRecord
         {
@@ -94,9 +169,9 @@ public sealed class KeyRotationTests : IDisposable
             Provider = "generic",
             Url = "registry.example:5000",
             Username = "user",
-            SealedSecret = state.Secrets.Seal(secret, id),
+            SealedSecret = state.Secrets.Seal(secret, CredentialRecord.Binding(id, "registry.example:5000", "user")),
         }));
 
     private static string Open(LeaderState state, string id) =>
-        state.Secrets.Open(state.Database.Read(d => d.Credentials.FindById(id)).SealedSecret, id);
+        state.Database.Read(d => d.Credentials.FindById(id)) is var r ? state.Secrets.Open(r.SealedSecret, r.SecretBinding()) : "";
 }

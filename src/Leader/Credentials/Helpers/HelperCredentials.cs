@@ -80,7 +80,7 @@ public sealed partial class HelperCredentials(
                     Provider = RegistryProviders.CliName(provider),
                     Url = url,
                     Username = username,
-                    SealedSecret = secrets.Seal(run.Secret!, id),
+                    SealedSecret = secrets.Seal(run.Secret!, CredentialRecord.Binding(id, url, username)),
                     Insecure = request.Insecure,
                     PushOnly = request.PushOnly,
                     Revision = d.Next(LeaderDatabase.CredentialRevision),
@@ -125,7 +125,7 @@ public sealed partial class HelperCredentials(
             {
                 var r = d.Credentials.FindById(current.Id) ?? throw new OperationException(OperationError.NotFound, $"registry '{name}' was removed meanwhile");
                 r.RefreshEverySeconds = (int)every.TotalSeconds;
-                r.NextRefreshAt = TokenLifetime.Schedule(secrets.Open(r.SealedSecret, r.Id), CredentialService.ValidProviderOf(r.Provider), every, time.GetUtcNow()).NextRefresh.UtcDateTime;
+                r.NextRefreshAt = TokenLifetime.Schedule(secrets.Open(r.SealedSecret, r.SecretBinding()), CredentialService.ValidProviderOf(r.Provider), every, time.GetUtcNow()).NextRefresh.UtcDateTime;
                 r.UpdatedAt = time.GetUtcNow().UtcDateTime;
                 d.Credentials.Update(r);
                 Audit(d, actor, "registry.update", r.Name, r.Revision, $"refresh-every={r.RefreshEverySeconds}s");
@@ -170,7 +170,7 @@ public sealed partial class HelperCredentials(
         var environment = newEnvironment ?? (record.SealedHelperEnv is { } sealedEnv
             ? HelperEnvironment.Parse(secrets.Open(sealedEnv, CredentialRecord.HelperEnvBinding(record.Id)))
             : new Dictionary<string, string>());
-        var current = secrets.Open(record.SealedSecret, record.Id);
+        var current = secrets.Open(record.SealedSecret, record.SecretBinding());
         var run = await runner.GetAsync(record.Helper, ServerAddress(record.Url), environment, [current], cancellationToken);
         if (run.Ok && record.VerifiedAt is not null && (run.Secret != current || run.Username is not null && run.Username != record.Username))
         {
@@ -215,7 +215,7 @@ public sealed partial class HelperCredentials(
 
                 var (expiresAt, next) = TokenLifetime.Schedule(run.Secret!, provider, every, now);
                 var username = run.Username ?? r.Username;
-                var changed = run.Secret != secrets.Open(r.SealedSecret, r.Id) || username != r.Username || newEnvironment is not null;
+                var changed = run.Secret != secrets.Open(r.SealedSecret, r.SecretBinding()) || username != r.Username || newEnvironment is not null;
                 r.ExpiresAt = expiresAt.UtcDateTime;
                 r.NextRefreshAt = next.UtcDateTime;
                 r.LastRefreshAt = now.UtcDateTime;
@@ -230,7 +230,7 @@ public sealed partial class HelperCredentials(
                 if (changed)
                 {
                     r.Username = username;
-                    r.SealedSecret = secrets.Seal(run.Secret!, r.Id);
+                    r.SealedSecret = secrets.Seal(run.Secret!, r.SecretBinding());
                     r.Revision = d.Next(LeaderDatabase.CredentialRevision);
                     r.UpdatedAt = now.UtcDateTime;
                     Audit(d, actor, action, r.Name, r.Revision,
