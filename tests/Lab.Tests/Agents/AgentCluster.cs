@@ -38,7 +38,9 @@ public sealed class AgentCluster : IAsyncDisposable
     public static async Task<AgentCluster> StartAsync(LabEnvironment env, IReadOnlyDictionary<string, string> leaderEnvironment, params string[] leaderArgs)
     {
         ArgumentNullException.ThrowIfNull(env);
-        var leader = await LeaderProcess.StartAsync(env.ManagerSocket, env.HostIp, leaderEnvironment, ["--heartbeat-period", "1", .. leaderArgs]);
+        // A 1 s heartbeat (a node is down after 3 s) unless the test chose its own.
+        string[] heartbeat = leaderArgs.Contains("--heartbeat-period") ? [] : ["--heartbeat-period", "1"];
+        var leader = await LeaderProcess.StartAsync(env.ManagerSocket, env.HostIp, leaderEnvironment, [.. heartbeat, .. leaderArgs]);
         var cluster = new AgentCluster(env, leader, Directory.CreateTempSubdirectory("cluster-agents-test-").FullName);
         for (var node = 1; node <= env.Nodes; node++)
         {

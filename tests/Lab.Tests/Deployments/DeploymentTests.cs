@@ -294,7 +294,10 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
     [Fact]
     public async Task CancelDuringPrePull_FailsBeforeTheServiceIsCreated()
     {
-        // Node 3 cut off: its pre-pull waits for a result until the 30 s pre-pull deadline.
+        // Node 3 cut off: its pre-pull waits for a result until the 30 s pre-pull deadline. The
+        // leader of this test hears heartbeats every 10 s, so node 3 still counts as ready (a
+        // pre-pull target) for 30 s after the cut, whatever the machine's load.
+        await RestartClusterAsync("--pre-pull-deadline", "30", "--converge-deadline", "60", "--heartbeat-period", "10");
         await PushAsync("v1");
         await CreateAppAsync("v1", "--constraint", "node.role==worker");
         var veth = lab.Env["LAB_NODE3_VETH"];
@@ -328,6 +331,9 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
     [Fact]
     public async Task NetworkCutDuringPrePull_FailsNamingTheNodeWithoutHanging()
     {
+        // Heartbeats every 10 s: node 3 stays a pre-pull target for 30 s after the cut (with 1 s
+        // the leader may drop it from the targets first, and the deploy would not meet the cut).
+        await RestartClusterAsync("--pre-pull-deadline", "30", "--converge-deadline", "60", "--heartbeat-period", "10");
         await PushAsync("v1");
         await CreateAppAsync("v1", "--constraint", "node.role==worker");
         var veth = lab.Env["LAB_NODE3_VETH"];
@@ -697,6 +703,15 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
         Assert.Equal("failed", doc.RootElement.GetProperty("status").GetString());
         Assert.Contains(missing, doc.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
         await Assert.ThrowsAsync<global::Docker.DotNet.DockerApiException>(() => _manager.Client.Swarm.InspectServiceAsync(_app));
+    }
+
+    // This test's own leader and agents, with other flags (the pull credential added again).
+    private async Task RestartClusterAsync(params string[] leaderArgs)
+    {
+        await _cluster.DisposeAsync();
+        _cluster = await AgentCluster.StartAsync(lab.Env, leaderArgs);
+        var add = await _cluster.Leader.CtlWithStdinAsync(_password, "registry", "add", "lab", "--provider", "generic", "--url", lab.Env.Registry, "--username", _user, "--password-stdin", "--insecure");
+        Assert.True(add.Exit == 0, add.ToString());
     }
 
     private async Task<FaultProxy> StartFaultRegistryAsync()
