@@ -209,11 +209,11 @@ internal sealed partial class BuilderSession(
             var result = await Task.Run(
                 () => runner.RunAsync(
                     job,
-                    line => outbound.TryWrite(new BuilderMessage { Log = new BuildLog { JobId = job.JobId, Line = line } }),
+                    line => outbound.TryWrite(OutgoingLimits.Log(job.JobId, line)),
                     (destination, ct) => FetchContextAsync(client, job.JobId, destination, ct),
                     cts.Token),
                 CancellationToken.None);
-            outbound.TryWrite(new BuilderMessage { Result = result });
+            outbound.TryWrite(OutgoingLimits.Result(result));
         }
         finally
         {

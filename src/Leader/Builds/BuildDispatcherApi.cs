@@ -7,7 +7,10 @@ namespace Cluster.Leader.Builds;
 
 // cluster.build.v1.BuildDispatcher: the leader's end of a builder session (see build.proto).
 // Only a certificate enrolled with role builder may open one (an agent's certificate is
-// refused), so the push credential inside a job can only reach a build server.
+// refused), so the push credential inside a job can only reach a build server. A builder joins
+// with the join token like an agent, so what it sends is bounded like what an agent sends:
+// messages up to MaxMessageBytes (LeaderHost), hello checked by AgentLimits, log lines by
+// PendingBuild.
 public sealed partial class BuildDispatcherApi(
     NodeAuthenticator auth,
     NodeStore nodes,
@@ -16,6 +19,10 @@ public sealed partial class BuildDispatcherApi(
     TimeProvider time,
     ILogger<BuildDispatcherApi> log) : BuildDispatcher.BuildDispatcherBase
 {
+    // Largest message a builder may send: a result carries up to 15 last lines of 1024
+    // characters and an error, so it is a little above the agents' 64 KiB.
+    public const int MaxMessageBytes = 256 * 1024;
+
     private static readonly TimeSpan HelloDeadline = TimeSpan.FromSeconds(10);
 
     private TimeSpan DownAfter => options.HeartbeatPeriod * 3;
@@ -42,6 +49,12 @@ public sealed partial class BuildDispatcherApi(
 
             hello = requestStream.Current.Hello;
         }
+
+        // Stored and shown in `node list`: checked like an agent's facts, before anything keeps them.
+        AgentLimits.RequireHostname(hello.Hostname);
+        AgentLimits.CheckId("swarm_node_id", hello.SwarmNodeId);
+        AgentLimits.CheckShort("engine_version", hello.EngineVersion);
+        AgentLimits.CheckShort("architecture", hello.Architecture);
 
         nodes.UpdateFacts(node.Id, hello.Hostname, "", hello.EngineVersion, hello.Architecture);
         using var session = new BuilderConnection(node.Id, hello.Hostname, hello.SwarmNodeId, (int)Math.Max(1, hello.Parallelism), time.GetUtcNow().UtcDateTime, context.CancellationToken);

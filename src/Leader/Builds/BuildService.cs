@@ -188,12 +188,13 @@ public sealed partial class BuildService(
 
         if (!result.Ok)
         {
-            foreach (var line in result.LastLines)
+            // The builder's own text: printable and bounded, like its log lines.
+            foreach (var line in result.LastLines.Take(50))
             {
-                say("  | " + line);
+                say("  | " + Agents.AgentLimits.Printable(line));
             }
 
-            return Failed($"build failed ({result.FailedStage}) on {builder.Hostname}: {result.Error}; no service was touched") with { Commit = result.GitCommit, Builder = builder.Hostname };
+            return Failed($"build failed ({Agents.AgentLimits.Printable(result.FailedStage)}) on {builder.Hostname}: {Agents.AgentLimits.Printable(result.Error)}; no service was touched") with { Commit = result.GitCommit, Builder = builder.Hostname };
         }
 
         // The builder reports "<job.Image>:<tag>" or "<job.Image>:<tag>@<digest>".

@@ -86,6 +86,7 @@ internal static partial class LeaderHost
         // leader buffer a large message before the field checks even run.
         builder.Services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions<DispatcherApi>>(o => o.MaxReceiveMessageSize = AgentLimits.MaxMessageBytes);
         builder.Services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions<EnrollmentApi>>(o => o.MaxReceiveMessageSize = AgentLimits.MaxMessageBytes);
+        builder.Services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions<BuildDispatcherApi>>(o => o.MaxReceiveMessageSize = BuildDispatcherApi.MaxMessageBytes);
         // Uploaded folders arrive in chunks of at most 1 MiB; nothing larger is buffered.
         builder.Services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions<SourceUploadsApi>>(o => o.MaxReceiveMessageSize = SourceUploadOptions.ChunkBytes + 4096);
         // Checked on request (no cache), so Health/Check answers SERVING as soon as we listen.

@@ -13,7 +13,7 @@ namespace Cluster.Leader.Tests.Support;
 // TLS) and returns the REAL node certificate, with its key, and the CA it came with.
 public static class NodeEnrollment
 {
-    public static async Task<(X509Certificate2 Node, X509Certificate2 Ca)> JoinAsync(LeaderBinary leader, string hostname, Action<CertificateRequest>? shapeCsr = null)
+    public static async Task<(X509Certificate2 Node, X509Certificate2 Ca)> JoinAsync(LeaderBinary leader, string hostname, Action<CertificateRequest>? shapeCsr = null, Role role = Role.Agent)
     {
         ArgumentNullException.ThrowIfNull(leader);
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -21,7 +21,7 @@ public static class NodeEnrollment
         shapeCsr?.Invoke(csr);
         using var channel = Channel(leader);
         var response = await new Enrollment.EnrollmentClient(channel).JoinAsync(
-            new JoinRequest { Role = Role.Agent, MachineId = Guid.NewGuid().ToString("N"), Hostname = hostname, CsrDer = ByteString.CopyFrom(csr.CreateSigningRequest()) },
+            new JoinRequest { Role = role, MachineId = Guid.NewGuid().ToString("N"), Hostname = hostname, CsrDer = ByteString.CopyFrom(csr.CreateSigningRequest()) },
             new Metadata { { "authorization", "Bearer " + leader.JoinToken } }, DateTime.UtcNow.AddSeconds(30));
         using var issued = X509CertificateLoader.LoadCertificate(response.CertificateDer.ToByteArray());
         return (issued.CopyWithPrivateKey(key), X509CertificateLoader.LoadCertificate(response.CaCertificateDer.ToByteArray()));
@@ -47,10 +47,18 @@ public static class NodeEnrollment
         return seen!;
     }
 
-    private static GrpcChannel Channel(LeaderBinary leader)
+    // A channel to the leader that presents `node` (mutual TLS), as cluster-agent and
+    // cluster-builder connect; null presents no certificate.
+    public static GrpcChannel Channel(LeaderBinary leader, X509Certificate2? node = null)
     {
+        ArgumentNullException.ThrowIfNull(leader);
         var validate = PinnedCa.Validator(leader.CaFingerprint);
         var handler = new SocketsHttpHandler();
+        if (node is not null)
+        {
+            handler.SslOptions.ClientCertificates = [node];
+        }
+
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
             certificate is X509Certificate2 leaf && validate(leaf, chain, errors);
         return GrpcChannel.ForAddress($"https://{leader.Address}", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
