@@ -81,44 +81,77 @@ public sealed partial class AdminAuthInterceptor(TokenStore tokens, ILogger<Admi
     private string Authorize(ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var http = context.GetHttpContext();
+        var refusal = Check(context.GetHttpContext(), tokens, out var method);
+        if (refusal != Refusal.None)
+        {
+            LogRefusal(log, refusal, method, context.Peer);
+            throw new RpcException(new Status(StatusCode.Unauthenticated, MessageOf(refusal)));
+        }
+
+        return method;
+    }
+
+    // What a call needs, decided from the endpoint routing matched (ApiAccessPolicy) and what
+    // the call carries; `method` is the matched method's full name ("" when none matched). The
+    // one decision both gates use: ApiGate before the request's body is read, this interceptor
+    // again before the handler runs.
+    internal enum Refusal
+    {
+        None,
+        NoEndpoint,
+        NoClientCertificate,
+        MissingToken,
+        InvalidToken,
+    }
+
+    internal static Refusal Check(HttpContext http, TokenStore tokens, out string method)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(tokens);
         var matched = http.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>();
         if (matched is null)
         {
             // Not reachable through MapGrpcService; refuse rather than guess from the path.
-            Log.NoEndpoint(log, context.Peer);
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "refused: the request matched no gRPC method of this leader"));
+            method = "";
+            return Refusal.NoEndpoint;
         }
 
-        var method = matched.Method.FullName;
+        method = matched.Method.FullName;
         switch (ApiAccessPolicy.For(matched.Method.ServiceName))
         {
             case ApiAccess.Anonymous:
-                return method;
+                return Refusal.None;
             case ApiAccess.NodeCertificate:
-                if (http.Connection.ClientCertificate is null)
-                {
-                    Log.NoClientCertificate(log, method, context.Peer);
-                    throw new RpcException(new Status(StatusCode.Unauthenticated, "no client certificate: this service is for joined nodes; join first with the join token (cluster.join.v1.Enrollment/Join)"));
-                }
-
-                return method;
+                return http.Connection.ClientCertificate is null ? Refusal.NoClientCertificate : Refusal.None;
             default:
-                RequireAdminToken(context, method);
-                return method;
+                var header = http.Request.Headers.Authorization.ToString();
+                const string scheme = "Bearer ";
+                var token = header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? header[scheme.Length..].Trim() : null;
+                return tokens.IsValid(ClusterTokenKind.Admin, token) ? Refusal.None : token is null ? Refusal.MissingToken : Refusal.InvalidToken;
         }
     }
 
-    private void RequireAdminToken(ServerCallContext context, string method)
+    internal static string MessageOf(Refusal refusal) => refusal switch
     {
-        var header = context.RequestHeaders.GetValue("authorization");
-        const string scheme = "Bearer ";
-        var token = header is not null && header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? header[scheme.Length..].Trim() : null;
-        if (!tokens.IsValid(ClusterTokenKind.Admin, token))
+        Refusal.NoEndpoint => "refused: the request matched no gRPC method of this leader",
+        Refusal.NoClientCertificate => "no client certificate: this service is for joined nodes; join first with the join token (cluster.join.v1.Enrollment/Join)",
+        Refusal.MissingToken => "missing admin token: send metadata 'authorization: Bearer <admin token>' (DATA_DIR/admin.token on the leader)",
+        _ => "invalid admin token",
+    };
+
+    internal static void LogRefusal(ILogger logger, Refusal refusal, string method, string peer)
+    {
+        switch (refusal)
         {
-            Log.Unauthenticated(log, method, context.Peer);
-            throw new RpcException(new Status(StatusCode.Unauthenticated,
-                token is null ? "missing admin token: send metadata 'authorization: Bearer <admin token>' (DATA_DIR/admin.token on the leader)" : "invalid admin token"));
+            case Refusal.NoEndpoint:
+                Log.NoEndpoint(logger, peer);
+                break;
+            case Refusal.NoClientCertificate:
+                Log.NoClientCertificate(logger, method, peer);
+                break;
+            default:
+                Log.Unauthenticated(logger, method, peer);
+                break;
         }
     }
 

@@ -110,6 +110,8 @@ internal static partial class LeaderHost
             }));
 
         await using var app = builder.Build();
+        // Refused calls are answered before their body is read (the interceptor checks again).
+        app.UseApiGate();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.MapGrpcService<RegistriesApi>();

@@ -30,6 +30,7 @@ public sealed class ApiAccessPolicyTests : IAsyncLifetime
         builder.Services.AddGrpcHealthChecks();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
         _app = builder.Build();
+        _app.UseApiGate();
         _app.MapGrpcService<UnlistedService>();
         _app.MapGrpcHealthChecksService();
         await _app.StartAsync();
