@@ -40,13 +40,16 @@ public sealed class DeploymentJournal
         }
     }
 
-    // One human-readable line, time-stamped.
+    // One human-readable line, time-stamped, saved at once: `deployment show/list` read the
+    // database, and a step can run for minutes (a pre-pull waiting for a cut-off node), so the
+    // record must say what is happening now, not what happened when the last step began.
     public void Say(string line)
     {
         var stamped = $"{_time.GetUtcNow():HH:mm:ss} {line}";
         lock (_sync)
         {
             _record.Log.Add(stamped);
+            SaveLocked();
         }
 
         _events.Writer.TryWrite(new DeployEvent { Log = stamped });
@@ -120,6 +123,7 @@ public sealed class DeploymentJournal
 
             existing.Status = status;
             existing.Error = error;
+            SaveLocked();
         }
 
         _events.Writer.TryWrite(new DeployEvent { Node = DeploymentProto.ToProto(new NodeStepRecord { Node = node, Step = step, Status = status, Error = error }) });
