@@ -251,6 +251,77 @@ public sealed class HelperCredentialTests(LabFixture lab) : IAsyncLifetime
         Assert.Fail($"waited 60 s for {what}; registry show: {last}");
     }
 
+    // Issue #12's test list: after the helper's token rotated (the token the deploy used no longer
+    // works), a drained node's task starts on a worker whose copy of the image was removed: that
+    // worker's agent pulls it again with the newest token (swarm holds no credential to do it).
+    [Fact]
+    public async Task TokensRotatedAfterDeploy_ImageRemovedOnTheOtherWorker_DrainedTaskStartsThere()
+    {
+        await using var cluster = await AgentCluster.StartAsync(lab.Env, _helper.LeaderEnvironment, "--pre-pull-deadline", "60", "--converge-deadline", "90");
+        var add = await AddAsync(cluster.Leader, "5s");
+        Assert.True(add.Exit == 0, add.ToString());
+        var image = await PushAsync();
+        Assert.Equal(0, (await cluster.Leader.CtlAsync("app", "create", _app, "--image", image, "--registry", "rot", "--constraint", "node.role==worker", "--replicas", "1")).Exit);
+        var deploy = await cluster.Leader.CtlAsync("deploy", _app, "-o", "json");
+        Assert.True(deploy.Exit == 0, deploy.ToString());
+        using var deployed = JsonDocument.Parse(deploy.Stdout);
+        var digest = deployed.RootElement.GetProperty("digest").GetString()!;
+        var usedCalls = _helper.Calls;
+
+        // Two more rotations, acknowledged by every agent: the deploy's token is dead by then.
+        var revision = (await cluster.RegistryAsync("rot")).GetProperty("revision").GetInt64();
+        await cluster.WaitAsync("two rotations after the deploy", async () => (await cluster.RegistryAsync("rot")).GetProperty("revision").GetInt64() >= revision + 2);
+        var newest = (await cluster.RegistryAsync("rot")).GetProperty("revision").GetInt64();
+        await cluster.WaitAsync($"every agent acks revision {newest}", async () =>
+            (await cluster.NodesAsync()).Count(n => n.GetProperty("credentialRevision").GetInt64() >= newest) == cluster.Nodes);
+        Assert.True(_helper.Calls > usedCalls + 1, $"the helper ran {_helper.Calls} times, {usedCalls} at the deploy");
+
+        using var manager = new DockerEngine(lab.Env.ManagerSocket);
+        var nodes = await manager.ListSwarmNodesAsync(CancellationToken.None);
+        var running = Assert.Single(await RunningTasksAsync(manager));
+        var from = nodes.Single(n => n.Id == running.NodeID);
+        var to = nodes.Single(n => n.Role == "worker" && n.Id != from.Id);
+        var toNode = Enumerable.Range(1, lab.Env.Nodes).Single(i => lab.Env.NodeHostname(i) == to.Hostname);
+        var repository = ImageReference.Parse(image).Name;
+        using (var engine = new DockerEngine(lab.Env.NodeSocket(toNode)))
+        {
+            await engine.RemoveImageAsync($"{repository}@{digest}", CancellationToken.None);
+        }
+
+        try
+        {
+            await SetAvailabilityAsync(manager, from.Id, "drain");
+            await cluster.WaitAsync($"the task to run on {to.Hostname}", async () =>
+            {
+                var tasks = await RunningTasksAsync(manager);
+                return tasks.Count == 1 && tasks[0].NodeID == to.Id && tasks[0].Spec!.ContainerSpec!.Image!.EndsWith("@" + digest, StringComparison.Ordinal);
+            }, TimeSpan.FromSeconds(120));
+        }
+        finally
+        {
+            await SetAvailabilityAsync(manager, from.Id, "active");
+        }
+
+        AssertNoSecretIn(cluster.AllAgentLogs, "the agents' logs");
+    }
+
+    private async Task<IReadOnlyList<global::Docker.DotNet.Models.TaskResponse>> RunningTasksAsync(DockerEngine manager)
+    {
+        var tasks = await manager.Client.Tasks.ListAsync(new global::Docker.DotNet.Models.TasksListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["service"] = new Dictionary<string, bool> { [_app] = true } },
+        });
+        return tasks.Where(t => t.DesiredState == global::Docker.DotNet.Models.TaskState.Running && t.Status?.State == global::Docker.DotNet.Models.TaskState.Running).ToList();
+    }
+
+    private static async Task SetAvailabilityAsync(DockerEngine manager, string nodeId, string availability)
+    {
+        var node = await manager.Client.Swarm.InspectNodeAsync(nodeId);
+        var spec = node.Spec!;
+        spec.Availability = availability;
+        await manager.Client.Swarm.UpdateNodeAsync(nodeId, node.Version!.Index ?? 0, spec);
+    }
+
     private async Task<string> PushAsync()
     {
         using var manager = new DockerEngine(lab.Env.ManagerSocket);
