@@ -278,7 +278,7 @@ public sealed class HelperCredentialTests(LabFixture lab) : IAsyncLifetime
 
         using var manager = new DockerEngine(lab.Env.ManagerSocket);
         var nodes = await manager.ListSwarmNodesAsync(CancellationToken.None);
-        var running = Assert.Single(await RunningTasksAsync(manager));
+        var running = Assert.Single(await SwarmOps.RunningTasksAsync(manager, _app));
         var from = nodes.Single(n => n.Id == running.NodeID);
         var to = nodes.Single(n => n.Role == "worker" && n.Id != from.Id);
         var toNode = Enumerable.Range(1, lab.Env.Nodes).Single(i => lab.Env.NodeHostname(i) == to.Hostname);
@@ -290,36 +290,19 @@ public sealed class HelperCredentialTests(LabFixture lab) : IAsyncLifetime
 
         try
         {
-            await SetAvailabilityAsync(manager, from.Id, "drain");
+            await SwarmOps.SetAvailabilityAsync(manager, from.Id, "drain");
             await cluster.WaitAsync($"the task to run on {to.Hostname}", async () =>
             {
-                var tasks = await RunningTasksAsync(manager);
+                var tasks = await SwarmOps.RunningTasksAsync(manager, _app);
                 return tasks.Count == 1 && tasks[0].NodeID == to.Id && tasks[0].Spec!.ContainerSpec!.Image!.EndsWith("@" + digest, StringComparison.Ordinal);
             }, TimeSpan.FromSeconds(120));
         }
         finally
         {
-            await SetAvailabilityAsync(manager, from.Id, "active");
+            await SwarmOps.SetAvailabilityAsync(manager, from.Id, "active");
         }
 
         AssertNoSecretIn(cluster.AllAgentLogs, "the agents' logs");
-    }
-
-    private async Task<IReadOnlyList<global::Docker.DotNet.Models.TaskResponse>> RunningTasksAsync(DockerEngine manager)
-    {
-        var tasks = await manager.Client.Tasks.ListAsync(new global::Docker.DotNet.Models.TasksListParameters
-        {
-            Filters = new Dictionary<string, IDictionary<string, bool>> { ["service"] = new Dictionary<string, bool> { [_app] = true } },
-        });
-        return tasks.Where(t => t.DesiredState == global::Docker.DotNet.Models.TaskState.Running && t.Status?.State == global::Docker.DotNet.Models.TaskState.Running).ToList();
-    }
-
-    private static async Task SetAvailabilityAsync(DockerEngine manager, string nodeId, string availability)
-    {
-        var node = await manager.Client.Swarm.InspectNodeAsync(nodeId);
-        var spec = node.Spec!;
-        spec.Availability = availability;
-        await manager.Client.Swarm.UpdateNodeAsync(nodeId, node.Version!.Index ?? 0, spec);
     }
 
     private async Task<string> PushAsync()

@@ -802,23 +802,10 @@ public sealed class DeploymentTests(LabFixture lab) : IAsyncLifetime, IDisposabl
 
     private Task<SwarmService> ServiceAsync() => _manager.Client.Swarm.InspectServiceAsync(_app);
 
-    private async Task<IReadOnlyList<TaskResponse>> RunningTasksAsync()
-    {
-        var tasks = await _manager.Client.Tasks.ListAsync(new TasksListParameters
-        {
-            Filters = new Dictionary<string, IDictionary<string, bool>> { ["service"] = new Dictionary<string, bool> { [_app] = true } },
-        });
-        return tasks.Where(t => t.DesiredState == TaskState.Running && t.Status?.State == TaskState.Running).ToList();
-    }
+    private Task<IReadOnlyList<TaskResponse>> RunningTasksAsync() => SwarmOps.RunningTasksAsync(_manager, _app);
 
     private async Task<HashSet<string>> WorkerIdsAsync() =>
         (await _manager.ListSwarmNodesAsync(CancellationToken.None)).Where(n => n.Role == "worker").Select(n => n.Id).ToHashSet();
 
-    private async Task SetAvailabilityAsync(string nodeId, string availability)
-    {
-        var node = await _manager.Client.Swarm.InspectNodeAsync(nodeId);
-        var spec = node.Spec!;
-        spec.Availability = availability;
-        await _manager.Client.Swarm.UpdateNodeAsync(nodeId, node.Version!.Index ?? 0, spec);
-    }
+    private Task SetAvailabilityAsync(string nodeId, string availability) => SwarmOps.SetAvailabilityAsync(_manager, nodeId, availability);
 }
