@@ -55,14 +55,11 @@ public sealed partial class DispatcherApi(
         }
 
         CheckHello(hello);
-        if (hello.SwarmNodeId.Length > 0 && hello.SwarmNodeId != node.SwarmNodeId)
+        var bound = await swarm.BindSessionAsync(node, hello.SwarmNodeId, sessions.IsLive, context.CancellationToken);
+        if (bound.Node is null)
         {
-            var bound = nodes.BindSwarm(node.Id, hello.SwarmNodeId, await swarm.NodeIdsAsync(context.CancellationToken), id => id != node.Id && sessions.IsLive(id));
-            if (bound.Node is null)
-            {
-                Log.SessionRefused(log, node.Id, bound.Refusal!, bound.Detail);
-                throw bound.ToException();
-            }
+            Log.SessionRefused(log, node.Id, bound.Refusal!, bound.Detail);
+            throw bound.ToException();
         }
 
         var role = hello.SwarmRole switch

@@ -10,11 +10,15 @@ namespace Cluster.Leader.Builds;
 // refused), so the push credential inside a job can only reach a build server. A builder joins
 // with the join token like an agent, so what it sends is bounded like what an agent sends:
 // messages up to MaxMessageBytes (LeaderHost), hello checked by AgentLimits, log lines by
-// PendingBuild.
+// PendingBuild. Its hello's swarm node id is checked like an agent's (SwarmMembership): only
+// the swarm node it was bound to at enrollment, so no builder can pose as the one on the
+// leader's node and receive registry-less builds; a second live builder on one swarm node is
+// refused.
 public sealed partial class BuildDispatcherApi(
     NodeAuthenticator auth,
     NodeStore nodes,
     BuilderRegistry builders,
+    SwarmMembership swarm,
     Hosting.LeaderOptions options,
     TimeProvider time,
     ILogger<BuildDispatcherApi> log) : BuildDispatcher.BuildDispatcherBase
@@ -55,6 +59,13 @@ public sealed partial class BuildDispatcherApi(
         AgentLimits.CheckId("swarm_node_id", hello.SwarmNodeId);
         AgentLimits.CheckShort("engine_version", hello.EngineVersion);
         AgentLimits.CheckShort("architecture", hello.Architecture);
+
+        var bound = await swarm.BindSessionAsync(node, hello.SwarmNodeId, id => builders.Find(id) is not null, context.CancellationToken);
+        if (bound.Node is null)
+        {
+            Log.SessionRefused(log, node.Id, bound.Refusal!, bound.Detail);
+            throw bound.ToException();
+        }
 
         nodes.UpdateFacts(node.Id, hello.Hostname, "", hello.EngineVersion, hello.Architecture);
         using var session = new BuilderConnection(node.Id, hello.Hostname, hello.SwarmNodeId, (int)Math.Max(1, hello.Parallelism), time.GetUtcNow().UtcDateTime, context.CancellationToken);
@@ -174,6 +185,9 @@ public sealed partial class BuildDispatcherApi(
     {
         [LoggerMessage(810, LogLevel.Warning, "build server {NodeId} ({Hostname}) missed 3 heartbeats: session closed")]
         public static partial void HeartbeatsMissed(ILogger logger, string nodeId, string hostname);
+
+        [LoggerMessage(812, LogLevel.Warning, "session of build server {NodeId} refused ({Refusal}): {Detail}")]
+        public static partial void SessionRefused(ILogger logger, string nodeId, string refusal, string detail);
 
         [LoggerMessage(811, LogLevel.Information, "uploaded folder of build {JobId} sent to build server {NodeId} ({Bytes} bytes)")]
         public static partial void ContextSent(ILogger logger, string jobId, string nodeId, long bytes);

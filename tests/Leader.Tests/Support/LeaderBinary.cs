@@ -11,13 +11,15 @@ namespace Cluster.Leader.Tests.Support;
 public sealed class LeaderBinary : IAsyncDisposable
 {
     private readonly string _root;
-    private readonly Daemon _daemon;
+    private readonly string[] _extraArgs;
+    private Daemon? _daemon;
+    private string _outputBefore = "";
 
-    private LeaderBinary(string root, int port, Daemon daemon)
+    private LeaderBinary(string root, int port, string[] extraArgs)
     {
         _root = root;
         Port = port;
-        _daemon = daemon;
+        _extraArgs = extraArgs;
     }
 
     public int Port { get; }
@@ -32,41 +34,68 @@ public sealed class LeaderBinary : IAsyncDisposable
 
     public string CaFingerprint => ClusterToken.TryParse(AdminToken, out var token, out var error) ? token.CaFingerprint : throw new InvalidOperationException(error);
 
-    public string Output => _daemon.Output;
+    // Everything the leader printed, across restarts.
+    public string Output => _outputBefore + _daemon?.Output;
 
-    // extraArgs: more cluster-leader flags (e.g. --webhook-listen).
+    // extraArgs: more cluster-leader flags (e.g. --webhook-listen; a --docker-host there replaces
+    // the engine socket that does not exist).
     public static async Task<LeaderBinary> StartAsync(params string[] extraArgs)
     {
         var root = Directory.CreateTempSubdirectory("cluster-leader-tests-").FullName;
         var port = FreePort();
-        var daemon = Daemon.Start("Leader", "cluster-leader",
-            ["--data-dir", Path.Combine(root, "data"), "--listen", $"127.0.0.1:{port}", "--docker-host", $"unix://{root}/no-engine.sock", .. extraArgs]);
-        var leader = new LeaderBinary(root, port, daemon);
-        if (!await daemon.WaitForOutputAsync($"listening on 127.0.0.1:{port}", TimeSpan.FromSeconds(60)))
+        var leader = new LeaderBinary(root, port, extraArgs);
+        await leader.LaunchAsync();
+        return leader;
+    }
+
+    // Stops the leader (SIGTERM, as systemd does) and keeps its data dir, for RestartAsync.
+    public async Task StopAsync()
+    {
+        _daemon!.Signal("TERM");
+        await _daemon.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        _outputBefore += _daemon.Output;
+        await _daemon.DisposeAsync();
+        _daemon = null;
+    }
+
+    // Starts the leader again on the same data dir, port and flags.
+    public Task RestartAsync() => _daemon is null ? LaunchAsync() : throw new InvalidOperationException("the leader is running; StopAsync first");
+
+    private async Task LaunchAsync()
+    {
+        var engine = _extraArgs.Contains("--docker-host") ? [] : new[] { "--docker-host", $"unix://{_root}/no-engine.sock" };
+        _daemon = Daemon.Start("Leader", "cluster-leader",
+            ["--data-dir", DataDir, "--listen", $"127.0.0.1:{Port}", .. engine, .. _extraArgs]);
+        if (!await _daemon.WaitForOutputAsync($"listening on 127.0.0.1:{Port}", TimeSpan.FromSeconds(60)))
         {
-            var output = daemon.Output;
-            await leader.DisposeAsync();
+            var output = _daemon.Output;
+            await DisposeAsync();
             throw new InvalidOperationException($"cluster-leader did not start:\n{output}");
         }
-
-        return leader;
     }
 
     // The real clusterctl binary against this leader, the token passed as CLUSTER_TOKEN (never
     // argv), no config file. Output is stdout and stderr interleaved.
-    public async Task<ProcessResult> CtlAsync(string? token, params string[] args) =>
+    public Task<ProcessResult> CtlAsync(string? token, params string[] args) => RunCtlAsync(token, null, args);
+
+    // With the admin token and this text on clusterctl's stdin (passwords: --password-stdin).
+    public Task<ProcessResult> CtlWithStdinAsync(string stdin, params string[] args) => RunCtlAsync(null, stdin, args);
+
+    private async Task<ProcessResult> RunCtlAsync(string? token, string? stdin, string[] args) =>
         await ProcessRunner.RunAsync(Daemon.PathOf("Cli", "clusterctl"), args, TimeSpan.FromMinutes(1), new Dictionary<string, string>
         {
             ["CLUSTER_LEADER"] = Address,
             ["CLUSTER_TOKEN"] = token ?? AdminToken,
             ["CLUSTER_CONFIG"] = Path.Combine(_root, "no-clusterctl.conf"),
-        });
+        }, stdin);
 
     public async ValueTask DisposeAsync()
     {
-        _daemon.Signal("TERM");
-        await _daemon.WaitForExitAsync(TimeSpan.FromSeconds(30));
-        await _daemon.DisposeAsync();
+        if (_daemon is not null)
+        {
+            await StopAsync();
+        }
+
         try
         {
             Directory.Delete(_root, recursive: true);

@@ -13,7 +13,8 @@ namespace Cluster.Leader.Tests.Support;
 // TLS) and returns the REAL node certificate, with its key, and the CA it came with.
 public static class NodeEnrollment
 {
-    public static async Task<(X509Certificate2 Node, X509Certificate2 Ca)> JoinAsync(LeaderBinary leader, string hostname, Action<CertificateRequest>? shapeCsr = null, Role role = Role.Agent)
+    // swarmNodeId: the swarm node the joiner's engine claims to be ("" = in no swarm yet).
+    public static async Task<(X509Certificate2 Node, X509Certificate2 Ca)> JoinAsync(LeaderBinary leader, string hostname, Action<CertificateRequest>? shapeCsr = null, Role role = Role.Agent, string swarmNodeId = "")
     {
         ArgumentNullException.ThrowIfNull(leader);
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -21,7 +22,7 @@ public static class NodeEnrollment
         shapeCsr?.Invoke(csr);
         using var channel = Channel(leader);
         var response = await new Enrollment.EnrollmentClient(channel).JoinAsync(
-            new JoinRequest { Role = role, MachineId = Guid.NewGuid().ToString("N"), Hostname = hostname, CsrDer = ByteString.CopyFrom(csr.CreateSigningRequest()) },
+            new JoinRequest { Role = role, MachineId = Guid.NewGuid().ToString("N"), Hostname = hostname, SwarmNodeId = swarmNodeId, CsrDer = ByteString.CopyFrom(csr.CreateSigningRequest()) },
             new Metadata { { "authorization", "Bearer " + leader.JoinToken } }, DateTime.UtcNow.AddSeconds(30));
         using var issued = X509CertificateLoader.LoadCertificate(response.CertificateDer.ToByteArray());
         return (issued.CopyWithPrivateKey(key), X509CertificateLoader.LoadCertificate(response.CaCertificateDer.ToByteArray()));

@@ -33,20 +33,25 @@ public sealed class RawGrpc : IDisposable
     // HTTP/2 with prior knowledge, for in-process hosts without TLS.
     public static RawGrpc Cleartext(string address) => new(new SocketsHttpHandler(), $"http://{address}");
 
-    public Task<RawGrpcResult> CallAsync(string path, string? bearer) => CallAsync(path, bearer, EmptyMessage);
+    public Task<RawGrpcResult> CallAsync(string path, string? bearer) => SendFramedAsync(path, bearer, EmptyMessage);
 
     // One framed protobuf message: flag 0 (uncompressed), 4-byte big-endian length, bytes.
     public Task<RawGrpcResult> CallAsync(string path, string? bearer, Google.Protobuf.IMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var body = Google.Protobuf.MessageExtensions.ToByteArray(message);
-        var framed = new byte[5 + body.Length];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(framed.AsSpan(1), body.Length);
-        body.CopyTo(framed, 5);
-        return CallAsync(path, bearer, framed);
+        return CallAsync(path, bearer, Google.Protobuf.MessageExtensions.ToByteArray(message).AsMemory());
     }
 
-    private async Task<RawGrpcResult> CallAsync(string path, string? bearer, byte[] framed)
+    // One framed message of exactly these bytes (which need not parse as the rpc's request).
+    public Task<RawGrpcResult> CallAsync(string path, string? bearer, ReadOnlyMemory<byte> body)
+    {
+        var framed = new byte[5 + body.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(framed.AsSpan(1), body.Length);
+        body.Span.CopyTo(framed.AsSpan(5));
+        return SendFramedAsync(path, bearer, framed);
+    }
+
+    private async Task<RawGrpcResult> SendFramedAsync(string path, string? bearer, byte[] framed)
     {
         // No canonicalization: percent-encodings and doubled slashes reach the server as written.
         var uri = new Uri(_baseAddress + path, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
