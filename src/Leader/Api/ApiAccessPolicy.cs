@@ -30,6 +30,18 @@ public static class ApiAccessPolicy
     // The services that are not admin-token services, for documentation and tests.
     public static IReadOnlyDictionary<string, ApiAccess> NonAdminServices => Exceptions;
 
+    // Largest message a caller without any credential may send (ApiGate enforces it, per
+    // message, before gRPC buffers one): a real Join is a CSR of at most AgentLimits.MaxCsrBytes
+    // plus ids and a hostname of a few hundred bytes; health and reflection requests are names.
+    // gRPC's default, 4 MiB, let anyone who can connect make the leader buffer that much per call.
+    public const int AnonymousMaxMessageBytes = 16 * 1024;
+
     public static ApiAccess For(string serviceFullName) =>
         Exceptions.TryGetValue(serviceFullName, out var access) ? access : ApiAccess.AdminToken;
+
+    // The per-message cap ApiGate puts in front of a service, or null for gRPC's own (each
+    // service's MaxReceiveMessageSize). Deny by default: whatever is anonymous is capped, so a
+    // service made anonymous later is covered without anyone remembering to cap it.
+    public static int? MessageCapOf(string serviceFullName) =>
+        For(serviceFullName) == ApiAccess.Anonymous ? AnonymousMaxMessageBytes : null;
 }

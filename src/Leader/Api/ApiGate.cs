@@ -1,5 +1,6 @@
 using Cluster.Leader.Security;
 using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Cluster.Leader.Api;
 
@@ -9,6 +10,8 @@ namespace Cluster.Leader.Api;
 // request (up to the message cap, 4 MiB by default), so any anonymous peer could make the
 // leader buffer that much per call, 100 calls per connection. Same decision
 // (AdminAuthInterceptor.Check); the interceptor still runs for every call that passes here.
+// Calls to anonymous services pass with their body capped per message
+// (ApiAccessPolicy.MessageCapOf, MessageCappedBody).
 public static class ApiGate
 {
     // Call after Build(), before or after the MapGrpcService calls (WebApplication runs this
@@ -22,7 +25,7 @@ public static class ApiGate
         {
             // Not a gRPC method (the gRPC fallbacks for unknown paths, plain 404s): those
             // answer UNIMPLEMENTED or 404 on their own and run no handler of ours.
-            if (http.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is null)
+            if (http.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is not { } matched)
             {
                 await next(http);
                 return;
@@ -31,6 +34,13 @@ public static class ApiGate
             var refusal = AdminAuthInterceptor.Check(http, tokens, out var method);
             if (refusal == AdminAuthInterceptor.Refusal.None)
             {
+                // Callers without credentials get small messages only (ApiAccessPolicy).
+                if (ApiAccessPolicy.MessageCapOf(matched.Method.ServiceName) is { } cap)
+                {
+                    var body = new MessageCappedBody(http.Request.BodyReader, cap);
+                    http.Features.Set<IRequestBodyPipeFeature>(new CappedBodyFeature(body));
+                }
+
                 await next(http);
                 return;
             }
@@ -44,5 +54,10 @@ public static class ApiGate
             http.Response.Headers["grpc-message"] = Uri.EscapeDataString(AdminAuthInterceptor.MessageOf(refusal));
             await http.Response.CompleteAsync();
         });
+    }
+
+    private sealed class CappedBodyFeature(System.IO.Pipelines.PipeReader reader) : IRequestBodyPipeFeature
+    {
+        public System.IO.Pipelines.PipeReader Reader => reader;
     }
 }
