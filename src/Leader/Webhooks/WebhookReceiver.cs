@@ -3,11 +3,19 @@ using Cluster.Leader.AutoSync;
 namespace Cluster.Leader.Webhooks;
 
 // Handles POST /hooks/NAME on the webhook listener. Order: size bound, known name, secret
-// (per kind, constant-time), then hints; a refused delivery is answered 401/404/413 and logged
-// with its webhook name, reason, peer and size, never its payload or headers. An accepted one
-// only asks AutoSyncService for a check (202); nothing in it is deployed.
-public sealed partial class WebhookReceiver(WebhookService webhooks, AutoSyncService sync, ILogger<WebhookReceiver> log)
+// (per kind, constant-time), then hints; a refused delivery is answered 401/404/413 at once and
+// logged with its webhook name, reason, peer and size, never its payload or headers. Refusals
+// are coalesced (RefusalCoalescer): per webhook, at most one delivery record and one log line a
+// second, counting the rest, so forged deliveries to a known name cannot make the leader write
+// its database once each; refusals of unknown names and oversized bodies write nothing and are
+// logged the same way, under one shared key. An accepted delivery is recorded and logged each
+// time and only asks AutoSyncService for a check (202); nothing in it is deployed.
+public sealed partial class WebhookReceiver(WebhookService webhooks, AutoSyncService sync, RefusalCoalescer refusals, ILogger<WebhookReceiver> log)
 {
+    // The coalescing key of refusals that name no webhook (or were refused before its name was
+    // looked up): a caller can invent names without end, so they share one key.
+    private const string NoWebhook = "";
+
     // Registry envelopes and GitHub pushes are far smaller; a bigger body is refused unread.
     public const int MaxBodyBytes = 1024 * 1024;
 
@@ -17,21 +25,21 @@ public sealed partial class WebhookReceiver(WebhookService webhooks, AutoSyncSer
         var peer = context.Connection.RemoteIpAddress?.ToString() ?? "?";
         if (context.Request.ContentLength > MaxBodyBytes)
         {
-            Log.Refused(log, name, "body larger than 1 MiB", peer, context.Request.ContentLength ?? -1);
+            refusals.Refuse(NoWebhook, "body larger than 1 MiB", peer, context.Request.ContentLength ?? -1, r => LogOnly(name, r));
             return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
         }
 
         var body = await ReadBoundedAsync(context.Request.Body, context.RequestAborted);
         if (body is null)
         {
-            Log.Refused(log, name, "body larger than 1 MiB", peer, -1);
+            refusals.Refuse(NoWebhook, "body larger than 1 MiB", peer, -1, r => LogOnly(name, r));
             return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
         }
 
         var credentials = webhooks.Credentials(name);
         if (credentials is not { } hook)
         {
-            Log.Refused(log, name, "no such webhook", peer, body.Length);
+            refusals.Refuse(NoWebhook, "no such webhook", peer, body.Length, r => LogOnly(name, r));
             return Results.NotFound();
         }
 
@@ -39,8 +47,11 @@ public sealed partial class WebhookReceiver(WebhookService webhooks, AutoSyncSer
         string? Query(string q) => context.Request.Query.TryGetValue(q, out var v) ? v.ToString() : null;
         if (WebhookVerifier.Refusal(hook.Kind, hook.Secret, Header, Query, body) is { } refusal)
         {
-            webhooks.RecordDelivery(name, accepted: false, refusal);
-            Log.Refused(log, name, refusal, peer, body.Length);
+            refusals.Refuse(name, refusal, peer, body.Length, r =>
+            {
+                webhooks.RecordDelivery(name, accepted: false, r.Deferred ? $"{r.Reason} ({Coalesced(r)})" : r.Reason, r.At);
+                LogOnly(name, r);
+            });
             return Results.Unauthorized();
         }
 
@@ -58,9 +69,24 @@ public sealed partial class WebhookReceiver(WebhookService webhooks, AutoSyncSer
                 : $"checking {checks} watched image{(checks == 1 ? "" : "s")} for {Describe(hints)}";
         }
 
-        webhooks.RecordDelivery(name, accepted: true, reason);
+        webhooks.RecordDelivery(name, accepted: true, reason, null);
         Log.Accepted(log, name, reason, peer);
         return Results.Accepted();
+    }
+
+    private static string Coalesced(RefusalCoalescer.Refusal r) =>
+        $"refused deliveries: {r.Count} within {RefusalCoalescer.Window.TotalSeconds:0.#} s, recorded as one; this was the last";
+
+    private void LogOnly(string name, RefusalCoalescer.Refusal r)
+    {
+        if (!r.Deferred)
+        {
+            Log.Refused(log, name, r.Reason, r.Peer, r.Bytes);
+        }
+        else
+        {
+            Log.RefusedMany(log, name, r.Count, RefusalCoalescer.Window.TotalSeconds, r.Reason, r.Peer);
+        }
     }
 
     private static string Describe(IReadOnlyList<WebhookHint> hints) =>
@@ -91,5 +117,8 @@ public sealed partial class WebhookReceiver(WebhookService webhooks, AutoSyncSer
 
         [LoggerMessage(951, LogLevel.Information, "webhook {Name}: delivery accepted: {Reason} (from {Peer})")]
         public static partial void Accepted(ILogger logger, string name, string reason, string peer);
+
+        [LoggerMessage(952, LogLevel.Warning, "webhook {Name}: {Count} more deliveries refused within {Seconds} s, logged as one; the last: {Reason} (from {Peer}; payloads not logged)")]
+        public static partial void RefusedMany(ILogger logger, string name, int count, double seconds, string reason, string peer);
     }
 }

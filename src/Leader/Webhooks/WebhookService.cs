@@ -70,12 +70,15 @@ public sealed partial class WebhookService(LeaderDatabase db, SecretBox secrets,
         return record is null ? null : (record.Kind, secrets.Open(record.SealedSecret, record.Id));
     }
 
-    internal void RecordDelivery(string name, bool accepted, string reason) =>
+    // The webhook's last delivery. `at`: when it came, for one recorded later (a coalesced
+    // refusal), which never hides a delivery recorded after it; null: now.
+    internal void RecordDelivery(string name, bool accepted, string reason, DateTimeOffset? at) =>
         db.Write(d =>
         {
-            if (d.Webhooks.FindOne(w => w.Name == name) is { } record)
+            var when = (at ?? time.GetUtcNow()).UtcDateTime;
+            if (d.Webhooks.FindOne(w => w.Name == name) is { } record && !(record.LastDeliveryAt?.ToUniversalTime() > when))
             {
-                record.LastDeliveryAt = time.GetUtcNow().UtcDateTime;
+                record.LastDeliveryAt = when;
                 record.LastDeliveryAccepted = accepted;
                 record.LastDeliveryReason = reason;
                 d.Webhooks.Update(record);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Cluster.Leader.Tests.Support;
 
@@ -28,8 +27,8 @@ public sealed class WebhookUrlTests
         var secret = root.GetProperty("secret").GetString()!;
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var wrong = await PostUntilListeningAsync(http, listenerUrl!, "not-the-secret");
-        var right = await PostUntilListeningAsync(http, listenerUrl!, secret);
+        var wrong = await WebhookDelivery.PostAsync(http, listenerUrl!, "not-the-secret", waitForListener: true);
+        var right = await WebhookDelivery.PostAsync(http, listenerUrl!, secret, waitForListener: true);
         Assert.Equal(HttpStatusCode.Unauthorized, wrong);
         Assert.Equal(HttpStatusCode.Accepted, right);
 
@@ -76,28 +75,6 @@ public sealed class WebhookUrlTests
         else
         {
             Assert.Equal(string.Format(System.Globalization.CultureInfo.InvariantCulture, expected, port), listenerUrl.GetString());
-        }
-    }
-
-    // A registry's notification envelope with no events, sent with the bearer secret; retried
-    // while the listener (started after the admin API) is not yet accepting connections.
-    private static async Task<HttpStatusCode> PostUntilListeningAsync(HttpClient http, string url, string secret)
-    {
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (true)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent("""{"events":[]}""") };
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.docker.distribution.events.v1+json");
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
-            try
-            {
-                using var response = await http.SendAsync(request);
-                return response.StatusCode;
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < until)
-            {
-                await Task.Delay(200);
-            }
         }
     }
 }
