@@ -65,9 +65,15 @@ var maxUploadSize = new Option<string>("--max-upload-size")
     DefaultValueFactory = _ => "512M",
     Validators = { r => { if (!Cluster.Leader.Sources.SourceUploadOptions.TryParseSize(r.GetValueOrDefault<string>(), out var b) || b < 1024 || b > 64L << 30) { r.AddError($"--max-upload-size '{r.GetValueOrDefault<string>()}' must be a size between 1K and 64G, like 512M"); } } },
 };
+var uploadIdleTimeout = new Option<double>("--upload-idle-timeout")
+{
+    Description = "Seconds a `clusterctl deploy --from-dir` upload may send nothing before the leader ends it and frees its slot (default 120)",
+    DefaultValueFactory = _ => 120,
+    Validators = { r => { if (r.GetValueOrDefault<double>() is < 1 or > 3600) { r.AddError("--upload-idle-timeout must be between 1 and 3600 seconds"); } } },
+};
 var root = new RootCommand("cluster-leader: stores registry credentials, nodes, apps and deployments, serves the admin API, and orchestrates deployments through the local swarm manager.")
 {
-    dataDir, listen, advertise, dockerHost, heartbeat, prePullDeadline, resolveDeadline, convergeDeadline, autoSyncInterval, webhookListen, helperTimeout, maxUploadSize,
+    dataDir, listen, advertise, dockerHost, heartbeat, prePullDeadline, resolveDeadline, convergeDeadline, autoSyncInterval, webhookListen, helperTimeout, maxUploadSize, uploadIdleTimeout,
 };
 webhookListen.Validators.Add(result =>
 {
@@ -113,7 +119,7 @@ root.SetAction((parse, cancellationToken) =>
             ConvergeDeadline = TimeSpan.FromSeconds(parse.GetValue(convergeDeadline)),
         },
         CredentialHelpers = new() { Timeout = TimeSpan.FromSeconds(parse.GetValue(helperTimeout)) },
-        Uploads = new() { MaxBytes = uploadCap },
+        Uploads = new() { MaxBytes = uploadCap, IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(uploadIdleTimeout)) },
     };
     options.CredentialHelpers.Validate();
     return LeaderHost.RunAsync(options, cancellationToken);

@@ -166,6 +166,7 @@ public sealed partial class AdminAuthInterceptor(TokenStore tokens, ILogger<Admi
                 OperationError.AlreadyExists => StatusCode.AlreadyExists,
                 OperationError.Unavailable => StatusCode.Unavailable,
                 OperationError.ResourceExhausted => StatusCode.ResourceExhausted,
+                OperationError.Aborted => StatusCode.Aborted,
                 _ => StatusCode.FailedPrecondition,
             };
             return new RpcException(new Status(code, op.Message));

@@ -1,8 +1,10 @@
 namespace Cluster.Leader.Sources;
 
 // Folders sent at deploy time: how large a tar the leader takes (cluster-leader
-// --max-upload-size), how long an upload waits for its deployment, and how many may arrive at
-// once. Chunks are at most ChunkBytes, so no message on this path is larger than that.
+// --max-upload-size), how long an upload waits for its deployment, how many may arrive at
+// once, and how long one may go without a chunk arriving before the leader ends it and frees
+// its slot (--upload-idle-timeout). Chunks are at most ChunkBytes, so no message on this path is
+// larger than that.
 public sealed record SourceUploadOptions
 {
     public const int ChunkBytes = 1 << 20;
@@ -12,6 +14,10 @@ public sealed record SourceUploadOptions
     public TimeSpan PendingFor { get; init; } = TimeSpan.FromMinutes(15);
 
     public int MaxInFlight { get; init; } = 4;
+
+    // Longest wait for the next chunk (up to ChunkBytes: 2 min lets a 1 MiB chunk through a link
+    // of about 9 KB/s). An upload that sends nothing for this long is ended and frees its slot.
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
     // "512M", "2G", "300K" (binary units; a trailing "B" or "iB" is allowed) or plain bytes.
     public static bool TryParseSize(string? text, out long bytes)

@@ -93,7 +93,7 @@ public sealed partial class SourceUploadStore : IDisposable
         var final = Path.Combine(Directory, id + ".tar");
         try
         {
-            await WriteAsync(part, bytes, sha256, chunks, cancellationToken);
+            await WriteAsync(id, app.Name, part, bytes, sha256, chunks, cancellationToken);
             int entries;
             await using (var tar = File.OpenRead(part))
             {
@@ -197,7 +197,11 @@ public sealed partial class SourceUploadStore : IDisposable
         _inFlight.Dispose();
     }
 
-    private static async Task WriteAsync(string part, long bytes, string sha256, IAsyncEnumerable<ReadOnlyMemory<byte>> chunks, CancellationToken cancellationToken)
+    // Waits at most Options.IdleTimeout for each chunk (timed on the injected clock; the disk
+    // write is not counted): an upload that stalls, e.g. a client stopped or a link gone dead
+    // without a reset, is ended and frees its slot instead of holding it for as long as the
+    // connection stays open.
+    private async Task WriteAsync(string id, string appName, string part, long bytes, string sha256, IAsyncEnumerable<ReadOnlyMemory<byte>> chunks, CancellationToken cancellationToken)
     {
         await using var file = new FileStream(part, new FileStreamOptions
         {
@@ -208,8 +212,30 @@ public sealed partial class SourceUploadStore : IDisposable
             Options = FileOptions.Asynchronous,
         });
         using var counted = new ContextStream(file, bytes, leaveOpen: true);
-        await foreach (var chunk in chunks.WithCancellation(cancellationToken))
+        using var idle = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token);
+        await using var next = chunks.GetAsyncEnumerator(either.Token);
+        while (true)
         {
+            idle.CancelAfter(Options.IdleTimeout);
+            try
+            {
+                if (!await next.MoveNextAsync())
+                {
+                    break;
+                }
+            }
+            catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                Log.Stalled(_log, id, appName, counted.BytesWritten, bytes, Options.IdleTimeout.TotalSeconds);
+                throw new OperationException(OperationError.Aborted,
+                    $"upload {id} of app '{appName}' stalled: nothing arrived for {Options.IdleTimeout.TotalSeconds:0.#} s after {counted.BytesWritten} of {bytes} bytes, " +
+                    $"so the leader ended it and kept nothing; check the connection to the leader and run `clusterctl deploy {appName} --from-dir PATH` again " +
+                    "(a slow link may need a longer cluster-leader --upload-idle-timeout)");
+            }
+
+            idle.CancelAfter(Timeout.InfiniteTimeSpan);
+            var chunk = next.Current;
             if (chunk.Length > SourceUploadOptions.ChunkBytes)
             {
                 throw new OperationException(OperationError.InvalidArgument, $"an upload chunk of {chunk.Length} bytes is over the {SourceUploadOptions.ChunkBytes} allowed");
@@ -281,5 +307,8 @@ public sealed partial class SourceUploadStore : IDisposable
 
         [LoggerMessage(852, LogLevel.Information, "deleted {Count} upload(s) left in {Directory} by the previous run")]
         public static partial void Wiped(ILogger logger, int count, string directory);
+
+        [LoggerMessage(853, LogLevel.Warning, "upload {Id} for app {App} stalled after {Received} of {Bytes} bytes: nothing for {Seconds} s; ended, slot freed, nothing kept")]
+        public static partial void Stalled(ILogger logger, string id, string app, long received, long bytes, double seconds);
     }
 }

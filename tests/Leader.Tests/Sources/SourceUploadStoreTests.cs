@@ -1,8 +1,7 @@
-using System.Formats.Tar;
 using System.Security.Cryptography;
-using System.Text;
 using Cluster.Leader.Operations;
 using Cluster.Leader.Sources;
+using Cluster.Leader.Tests.Support;
 using Cluster.Leader.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -131,6 +130,40 @@ public sealed class SourceUploadStoreTests : IDisposable
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Dir));
     }
 
+    // An upload that stops sending is ended after the idle timeout (on the store's clock) with
+    // an error naming it and what to do; its slot is free again, so 4 more uploads still fit.
+    [Fact]
+    public async Task Receive_NothingArrivesForTheIdleTimeout_EndsNamingTheUploadAndFreesItsSlot()
+    {
+        var tar = Tar(("Dockerfile", "FROM scratch\n"));
+        var waiting = Enumerable.Range(0, 4).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToList();
+        var stalled = waiting.Select(w => _store.ReceiveAsync(_app, "web", tar.Length, Sha(tar), Stalls(tar, w), CancellationToken.None)).ToList();
+        var full = await Assert.ThrowsAsync<OperationException>(() => ReceiveAsync(tar));
+        await Task.WhenAll(waiting.Select(w => w.Task)).WaitAsync(TimeSpan.FromSeconds(30));
+
+        _time.Advance(TimeSpan.FromSeconds(119));
+        Assert.All(stalled, t => Assert.False(t.IsCompleted));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var ended = new List<OperationException>();
+        foreach (var task in stalled)
+        {
+            ended.Add(await Assert.ThrowsAsync<OperationException>(() => task));
+        }
+
+        Assert.Equal(OperationError.ResourceExhausted, full.Error);
+        Assert.All(ended, e =>
+        {
+            Assert.Equal(OperationError.Aborted, e.Error);
+            Assert.Matches(@"\Aupload u[0-9a-f]{15} of app 'web' stalled: nothing arrived for 120 s after 1000 of \d+ bytes", e.Message);
+            Assert.Contains("clusterctl deploy web --from-dir PATH", e.Message, StringComparison.Ordinal);
+        });
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Dir));
+        for (var i = 0; i < 4; i++)
+        {
+            (await ReceiveAsync(tar)).Dispose();
+        }
+    }
+
     private SourceUploadStore NewStore() =>
         new(Dir, new SourceUploadOptions { MaxBytes = 64 << 10 }, _time, NullLogger<SourceUploadStore>.Instance);
 
@@ -147,6 +180,15 @@ public sealed class SourceUploadStoreTests : IDisposable
         }
     }
 
+    // The first 1000 bytes, then nothing until cancelled; `waiting` is set once the store asks
+    // for the next chunk (its idle timer is running then).
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Stalls(byte[] bytes, TaskCompletionSource waiting, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        yield return bytes.AsMemory(0, 1000);
+        waiting.SetResult();
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+    }
+
     private static async IAsyncEnumerable<ReadOnlyMemory<byte>> NeverRead()
     {
         throw new InvalidOperationException("the store read data before refusing the header");
@@ -156,17 +198,5 @@ public sealed class SourceUploadStoreTests : IDisposable
     }
 #pragma warning restore CS1998
 
-    private static byte[] Tar(params (string Name, string Text)[] files)
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new TarWriter(stream, TarEntryFormat.Pax, leaveOpen: true))
-        {
-            foreach (var (name, text) in files)
-            {
-                writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text)) });
-            }
-        }
-
-        return stream.ToArray();
-    }
+    private static byte[] Tar(params (string Name, string Text)[] files) => TestTar.Of(files);
 }
