@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Cluster.Core.Credentials;
 using Cluster.Core.Images;
@@ -29,6 +30,9 @@ public sealed partial class CredentialService(
 
     private readonly SemaphoreSlim _changes = new(1, 1);
 
+    // Records whose secret did not open, with the sealed value that did not: said once each.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _unopenable = new(StringComparer.Ordinal);
+
     // Raised after a change has committed. Handlers must not throw or block.
     public event Action<CredentialChange>? Changed;
 
@@ -44,20 +48,52 @@ public sealed partial class CredentialService(
     public RegistryLogin? LoginOf(string name) => Login(Find(name));
 
     // What node agents may hold, read in one consistent view with the revision it reflects:
-    // every credential except push-only ones, with its secret.
+    // every credential except push-only ones, with its secret. A credential whose secret does
+    // not open for it (OpenOrNull) is left out, so the others are still served.
     public (long Revision, IReadOnlyList<(CredentialView Credential, string Secret)> Credentials) PullSnapshot() =>
         db.Read(d => (
             d.Current(LeaderDatabase.CredentialRevision),
             (IReadOnlyList<(CredentialView, string)>)d.Credentials.FindAll()
                 .Where(c => !c.PushOnly && !IsAnonymous(c))
                 .OrderBy(c => c.Name, StringComparer.Ordinal)
-                .Select(c => (View(c), secrets.Open(c.SealedSecret, c.SecretBinding())))
+                .Select(c => (Credential: View(c), Secret: OpenOrNull(c)))
+                .Where(c => c.Secret is not null)
+                .Select(c => (c.Credential, c.Secret!))
                 .ToList()));
 
-    // One credential for an agent by id, or null when it no longer exists, is push-only or has
-    // no credentials.
+    // One credential for an agent by id, or null when it no longer exists, is push-only, has
+    // no credentials or its secret does not open (the agent is told to drop it).
     public (CredentialView Credential, string Secret)? PullCredential(string id) =>
-        db.Read(d => d.Credentials.FindById(id) is { PushOnly: false } c && !IsAnonymous(c) ? (View(c), secrets.Open(c.SealedSecret, c.SecretBinding())) : ((CredentialView, string)?)null);
+        db.Read(d => d.Credentials.FindById(id) is { PushOnly: false } c && !IsAnonymous(c) && OpenOrNull(c) is { } secret ? (View(c), secret) : ((CredentialView, string)?)null);
+
+    // A stored secret that does not open for its record (its sealed value was swapped with
+    // another record's or altered in the database file, or its key is gone) is never used: the
+    // record's own secret cannot be had, and no other record's secret is ever taken in its
+    // place (SecretBox binds each to its record id, URL and username). The leader says so in
+    // its log at start (SecretCheck) and once per sealed value here; callers that serve several
+    // credentials skip it, callers that need this one get OpenOrThrow's error.
+    private string? OpenOrNull(CredentialRecord record)
+    {
+        try
+        {
+            return secrets.Open(record.SealedSecret, record.SecretBinding());
+        }
+        catch (CryptographicException e)
+        {
+            if (_unopenable.GetValueOrDefault(record.Id) != record.SealedSecret)
+            {
+                _unopenable[record.Id] = record.SealedSecret;
+                Log.SecretDoesNotOpen(log, record.Name, record.Id, e.Message);
+            }
+
+            return null;
+        }
+    }
+
+    private string OpenOrThrow(CredentialRecord record) =>
+        OpenOrNull(record) ?? throw new OperationException(OperationError.FailedPrecondition,
+            $"registry '{record.Name}' (record {record.Id}) cannot be used: its stored password does not open for it (it was altered or swapped in the database file, or its key is gone), " +
+            $"so the leader will not send it anywhere; set it again: `clusterctl registry update {record.Name} --password-stdin`");
 
     public async Task<CredentialView> AddAsync(NewCredential request, string actor, CancellationToken cancellationToken)
     {
@@ -159,7 +195,7 @@ public sealed partial class CredentialService(
             }
 
             var newUsername = username is null ? current.Username : ValidUsername(provider, username);
-            var newSecret = secret ?? secrets.Open(current.SealedSecret, current.SecretBinding());
+            var newSecret = secret ?? OpenOrThrow(current);
             DateTime? verifiedAt = null;
             if (!noVerify)
             {
@@ -329,7 +365,7 @@ public sealed partial class CredentialService(
 
     private RegistryLogin? Login(CredentialRecord record) => IsAnonymous(record)
         ? null
-        : new RegistryLogin(ProviderRules.EngineServerAddress(HostOf(record.Url)), record.Username, secrets.Open(record.SealedSecret, record.SecretBinding()));
+        : new RegistryLogin(ProviderRules.EngineServerAddress(HostOf(record.Url)), record.Username, OpenOrThrow(record));
 
     // One read of the settings: the registry and its namespace belong together.
     private string? PushNamespaceFor(string name) => settings.Load() is { } current && current.BuildRegistry == name ? current.BuildNamespace : null;
@@ -411,6 +447,9 @@ public sealed partial class CredentialService(
 
         [LoggerMessage(203, LogLevel.Information, "registry {Name} verified from the leader: ok {Ok} {Reason}")]
         public static partial void Verified(ILogger logger, string name, bool ok, string reason);
+
+        [LoggerMessage(205, LogLevel.Error, "registry {Name} (record {RecordId}) is not used and not sent to any node: {Reason}; set its password again with `clusterctl registry update {Name} --password-stdin`")]
+        public static partial void SecretDoesNotOpen(ILogger logger, string name, string recordId, string reason);
 
         [LoggerMessage(204, LogLevel.Warning, "registry {Name} ({Url}) refused: {Reason}")]
         public static partial void VerificationFailed(ILogger logger, string name, string url, string reason);

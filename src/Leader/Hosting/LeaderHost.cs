@@ -32,6 +32,7 @@ internal static partial class LeaderHost
         // Secrets sealed by an older leader (bound to their record id only) are bound to their
         // registry URL and username now, before anything reads them (issue #9.6).
         KeyRotation.UpgradeBindings(state.Secrets, state.Database);
+        var unopenable = SecretCheck.Run(state.Secrets, state.Database);
         var names = new List<string> { options.Listen.Address.ToString() };
         if (options.Advertise is { Length: > 0 } advertise)
         {
@@ -132,6 +133,11 @@ internal static partial class LeaderHost
         app.Services.GetRequiredService<SourceUploadStore>();
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Cluster.Leader");
+        foreach (var bad in unopenable)
+        {
+            Log.SecretDoesNotOpen(log, bad.Kind, bad.Name, bad.RecordId, bad.Reason, bad.Remedy);
+        }
+
         app.Lifetime.ApplicationStarted.Register(() => Log.Started(log, options.Listen.ToString(), options.DataDir, pki.CaFingerprint[..16]));
         app.Lifetime.ApplicationStopping.Register(() =>
         {
@@ -184,6 +190,9 @@ internal static partial class LeaderHost
     {
         [LoggerMessage(1, LogLevel.Information, "cluster-leader listening on {Listen} (TLS, CA {CaFingerprint}…), data in {DataDir}")]
         public static partial void Started(ILogger logger, string listen, string dataDir, string caFingerprint);
+
+        [LoggerMessage(6, LogLevel.Error, "the stored secret of {Kind} {Name} (record {RecordId}) does not open: {Reason}. It is not used or sent anywhere until it is set again: {Remedy}")]
+        public static partial void SecretDoesNotOpen(ILogger logger, string kind, string name, string recordId, string reason, string remedy);
 
         [LoggerMessage(2, LogLevel.Information, "cluster-leader stopping")]
         public static partial void Stopping(ILogger logger);

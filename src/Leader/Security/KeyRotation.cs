@@ -54,24 +54,39 @@ public static class KeyRotation
 
     // Every stored secret (registry credentials, helper environments, webhook secrets, Git
     // credentials) opened with its binding and sealed again with it under the current key.
-    // Entries without credentials have no sealed secret and are skipped.
+    // Entries without credentials have no sealed secret and are skipped. At start (legacyOnly) a
+    // secret that does not open is left as it is, so one swapped or damaged record cannot keep
+    // the leader from starting: SecretCheck names it and nothing uses it. A rotation refuses
+    // instead (the transaction is rolled back): re-sealing past such a secret and deleting the
+    // old keys would destroy what a restored backup could still open.
     private static int Reseal(SecretBox secrets, LeaderDatabase d, bool legacyOnly)
     {
         bool Due(string? sealedText) => !string.IsNullOrEmpty(sealedText) && (!legacyOnly || SecretBox.IsLegacy(sealedText));
+        string? Again(string sealedText, string binding)
+        {
+            try
+            {
+                return secrets.Seal(secrets.Open(sealedText, binding), binding);
+            }
+            catch (System.Security.Cryptography.CryptographicException) when (legacyOnly)
+            {
+                return null;
+            }
+        }
+
         var n = 0;
         foreach (var record in d.Credentials.FindAll().ToList())
         {
             var changed = false;
-            if (Due(record.SealedSecret))
+            if (Due(record.SealedSecret) && Again(record.SealedSecret, record.SecretBinding()) is { } secret)
             {
-                record.SealedSecret = secrets.Seal(secrets.Open(record.SealedSecret, record.SecretBinding()), record.SecretBinding());
+                record.SealedSecret = secret;
                 changed = true;
             }
 
-            if (Due(record.SealedHelperEnv))
+            if (Due(record.SealedHelperEnv) && Again(record.SealedHelperEnv!, CredentialRecord.HelperEnvBinding(record.Id)) is { } env)
             {
-                var binding = CredentialRecord.HelperEnvBinding(record.Id);
-                record.SealedHelperEnv = secrets.Seal(secrets.Open(record.SealedHelperEnv!, binding), binding);
+                record.SealedHelperEnv = env;
                 changed = true;
             }
 
@@ -84,16 +99,22 @@ public static class KeyRotation
 
         foreach (var record in d.Webhooks.FindAll().ToList().Where(r => Due(r.SealedSecret)))
         {
-            record.SealedSecret = secrets.Seal(secrets.Open(record.SealedSecret, record.Id), record.Id);
-            d.Webhooks.Update(record);
-            n++;
+            if (Again(record.SealedSecret, record.Id) is { } secret)
+            {
+                record.SealedSecret = secret;
+                d.Webhooks.Update(record);
+                n++;
+            }
         }
 
         foreach (var record in d.GitCredentials.FindAll().ToList().Where(r => Due(r.SealedToken)))
         {
-            record.SealedToken = secrets.Seal(secrets.Open(record.SealedToken, record.SecretBinding()), record.SecretBinding());
-            d.GitCredentials.Update(record);
-            n++;
+            if (Again(record.SealedToken, record.SecretBinding()) is { } token)
+            {
+                record.SealedToken = token;
+                d.GitCredentials.Update(record);
+                n++;
+            }
         }
 
         return n;
