@@ -115,7 +115,7 @@ say "starting cluster-leader on $LEADER_ADDR ($(kind cluster-leader)), agent ($(
 "$BIN/cluster-leader/cluster-leader" --data-dir "$WORK/leader" --listen "$LEADER_ADDR" --docker-host "$(labenv LAB_MANAGER_SOCK)" >"$WORK/leader.log" 2>&1 &
 LEADER_PID=$!; PIDS+=("$LEADER_PID")
 for ((i = 0; i < 480; i++)); do
-  grep -q "listening on $LEADER_ADDR" "$WORK/leader.log" && break
+  grep -qs "listening on $LEADER_ADDR" "$WORK/leader.log" && break
   alive "$LEADER_PID" || break
   sleep 0.25
 done
@@ -153,7 +153,7 @@ for ((i = 0; i < 120; i++)); do
   (( held >= revision )) && break
   sleep 0.5
 done
-(( held >= revision )) || die "the agent did not acknowledge credential revision $revision"
+(( held >= revision )) || { ctl node list -o json >&2 || true; ctl registry show footprint -o json >&2 || true; tail -20 "$WORK/agent.log" >&2; die "the agent did not acknowledge credential revision $revision"; }
 sleep 10
 sample credential "${DAEMONS[@]}"
 
