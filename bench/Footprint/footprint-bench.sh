@@ -127,8 +127,8 @@ AGENT_PID=$!; PIDS+=("$AGENT_PID")
 nsenter --net="$NETNS" -- "$BIN/cluster-builder/cluster-builder" --leader "$LEADER_ADDR" --join-token-file "$WORK/join.token" \
   --work-dir "$WORK/builder" --docker-host "$(labenv LAB_NODE1_SOCK)" >"$WORK/builder.log" 2>&1 &
 BUILDER_PID=$!; PIDS+=("$BUILDER_PID")
-# Ready: the agent's session is up (node list). The builder only has to run: it enrolls with the
-# leader only once the builds work lands; then it shows in node list too.
+# Ready: the agent's session is up (node list). The builder only has to run (it shows in node
+# list with role builder once its session is up).
 ready=0
 for ((i = 0; i < 240; i++)); do
   ready=$(ctl node list -o json 2>/dev/null | jq -r '[.[] | select(.status == "ready" and .role != "builder")] | length' 2>/dev/null || echo 0)
@@ -149,7 +149,9 @@ printf '%s' "$(labenv LAB_REGISTRY_PASSWORD)" | ctl registry add footprint --pro
   --username "$(labenv LAB_REGISTRY_USER)" --password-stdin --insecure >/dev/null || die "registry add failed"
 revision=$(ctl registry show footprint -o json | jq -r .revision)
 for ((i = 0; i < 120; i++)); do
-  held=$(ctl node list -o json | jq -r '[.[] | select(.role != "builder") | .credentialRevision] | min')
+  # This run's agent only: node list also shows the lab's other swarm nodes (no agent, id "")
+  # and the builder (it holds no pull credentials).
+  held=$(ctl node list -o json | jq -r '[.[] | select(.role != "builder" and .id != "") | .credentialRevision] | min')
   (( held >= revision )) && break
   sleep 0.5
 done
