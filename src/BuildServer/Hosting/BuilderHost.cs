@@ -1,4 +1,5 @@
 using Cluster.BuildServer.Git;
+using Cluster.BuildServer.Housekeeping;
 using Cluster.BuildServer.Jobs;
 using Cluster.BuildServer.Session;
 using Cluster.Hosting;
@@ -31,6 +32,8 @@ internal static class BuilderHost
         services.AddSingleton<IdentityManager>();
         services.AddSingleton(new GitFetcher());
         services.AddSingleton<BuildRunner>();
+        services.AddSingleton<ImageHousekeeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<ImageHousekeeper>());
         services.AddSingleton<BuilderSession>();
         services.AddSingleton(new SessionBackoff());
         services.AddHostedService<BuilderSessionLoop>();

@@ -72,6 +72,12 @@ internal sealed partial class BuildRunner(DockerEngine engine, GitFetcher git, B
 
     private async Task BuildAsync(BuildJob job, string jobDir, BuildResult result, Action<string> say, Func<Stream, CancellationToken, Task>? fetchContext, CancellationToken cancellationToken)
     {
+        if (job.PushLocalImage.Length > 0)
+        {
+            await PushLocalAsync(job, result, say, cancellationToken);
+            return;
+        }
+
         var dockerfile = string.IsNullOrWhiteSpace(job.Dockerfile) ? "Dockerfile" : job.Dockerfile;
         var tarFile = Path.Combine(jobDir, "context.tar");
         string version;
@@ -162,6 +168,48 @@ internal sealed partial class BuildRunner(DockerEngine engine, GitFetcher git, B
             return;
         }
 
+        await PushAsync(job, reference, result, say, cancellationToken);
+    }
+
+    // Migration out of registry-less mode: the image an earlier single-node build left in this
+    // engine is pushed as it is (same bytes, same tag) instead of building anything. Only an
+    // image this product built for this very app qualifies (its labels say so), whatever its name.
+    private async Task PushLocalAsync(BuildJob job, BuildResult result, Action<string> say, CancellationToken cancellationToken)
+    {
+        var local = job.PushLocalImage;
+        var slash = local.LastIndexOf('/');
+        var colon = local.LastIndexOf(':');
+        if (colon <= slash || colon == local.Length - 1)
+        {
+            throw new BuildFailure("push", $"the local image '{local}' names no tag");
+        }
+
+        var images = await engine.ListImagesWithLabelAsync(ImageRetention.AppLabel, cancellationToken);
+        var image = images.FirstOrDefault(i => i.RepoTags.Contains(local, StringComparer.Ordinal))
+            ?? throw new BuildFailure("push", $"this build server's engine ({options.DockerHost}) does not hold the registry-less image {local}; deploy app '{job.App}' again to build and push it");
+        if (!image.Labels.TryGetValue(ImageRetention.AppLabel, out var app) || app != job.App)
+        {
+            throw new BuildFailure("push", $"the local image {local} was not built for app '{job.App}' (its {ImageRetention.AppLabel} label is '{app}'); not pushing it");
+        }
+
+        result.GitCommit = image.Labels.TryGetValue(CommitLabel, out var commit) ? commit : "";
+        result.ImageId = image.Id;
+        var reference = $"{job.Image}:{local[(colon + 1)..]}";
+        say($"migrating: pushing the registry-less image {local} ({image.Id}) as {reference}");
+        try
+        {
+            await engine.TagImageAsync(image.Id, ImageReference.Parse(reference), cancellationToken);
+        }
+        catch (DockerOperationException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new BuildFailure("push", $"cannot tag {local} as {reference}: {e.Detail}", inner: e);
+        }
+
+        await PushAsync(job, reference, result, say, cancellationToken);
+    }
+
+    private async Task PushAsync(BuildJob job, string reference, BuildResult result, Action<string> say, CancellationToken cancellationToken)
+    {
         var image = ImageReference.Parse(reference);
         var login = job.PushCredential is { Secret.Length: > 0 } p ? new RegistryLogin(p.ServerAddress, p.Username, p.Secret) : null;
         say($"pushing {reference}");

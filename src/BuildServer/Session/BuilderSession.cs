@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Cluster.BuildServer.Hosting;
+using Cluster.BuildServer.Housekeeping;
 using Cluster.BuildServer.Jobs;
 using Cluster.Core.Docker;
 using Cluster.Hosting;
@@ -26,6 +27,7 @@ internal sealed partial class BuilderSession(
     IdentityManager identities,
     DockerEngine engine,
     BuildRunner runner,
+    ImageHousekeeper housekeeper,
     TimeProvider time,
     ILogger<BuilderSession> log)
 {
@@ -180,6 +182,9 @@ internal sealed partial class BuilderSession(
                         await cts.CancelAsync();
                     }
 
+                    break;
+                case BuildOrder.KindOneofCase.PruneImages:
+                    housekeeper.Request(order.PruneImages);
                     break;
                 default:
                     break;

@@ -220,6 +220,26 @@ public sealed class DockerEngine : IDockerEngine, IDisposable
             cancellationToken));
     }
 
+    public async Task<IReadOnlyList<EngineImage>> ListImagesWithLabelAsync(string label, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(label);
+        var images = await Run("list images on", Endpoint.ToString(), () => _client.Images.ListImagesAsync(
+            new ImagesListParameters { All = false, Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [label] = true } } },
+            cancellationToken)).ConfigureAwait(false);
+        return images.Select(i => new EngineImage(
+            i.ID,
+            (i.RepoTags ?? []).Where(t => t != "<none>:<none>").ToList(),
+            (i.RepoDigests ?? []).Where(d => d != "<none>@<none>").ToList(),
+            i.Labels is { } labels ? new Dictionary<string, string>(labels, StringComparer.Ordinal) : new Dictionary<string, string>(StringComparer.Ordinal),
+            new DateTimeOffset(DateTime.SpecifyKind(i.Created, DateTimeKind.Utc)))).ToList();
+    }
+
+    public Task RemoveImageReferenceAsync(string reference, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reference);
+        return Run("remove image", reference, () => _client.Images.DeleteImageAsync(reference, new ImageDeleteParameters { Force = false }, cancellationToken));
+    }
+
     public Task RemoveImageAsync(string reference, CancellationToken cancellationToken) =>
         Run("remove image", reference, () => _client.Images.DeleteImageAsync(reference, new ImageDeleteParameters { Force = true }, cancellationToken));
 

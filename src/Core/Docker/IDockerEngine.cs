@@ -24,4 +24,13 @@ public interface IDockerEngine
     // Calls onRemoved for every image the engine deletes or untags (`docker rmi`, `docker
     // image prune`), until cancelled or the engine closes the stream.
     Task WatchImageRemovalsAsync(Action onRemoved, CancellationToken cancellationToken);
+
+    // Images carrying the label `label` (any value), as the engine lists them.
+    Task<IReadOnlyList<EngineImage>> ListImagesWithLabelAsync(string label, CancellationToken cancellationToken);
+
+    // Removes one reference ("repo:tag", "repo@digest" or an image id) WITHOUT force: the
+    // engine deletes the image with its last reference, and refuses (DockerOperationException,
+    // Kind Other: a conflict) while a container, running or stopped, uses it. A reference
+    // already gone throws Kind NotFound.
+    Task RemoveImageReferenceAsync(string reference, CancellationToken cancellationToken);
 }
