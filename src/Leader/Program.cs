@@ -71,9 +71,15 @@ var uploadIdleTimeout = new Option<double>("--upload-idle-timeout")
     DefaultValueFactory = _ => 120,
     Validators = { r => { if (r.GetValueOrDefault<double>() is < 1 or > 3600) { r.AddError("--upload-idle-timeout must be between 1 and 3600 seconds"); } } },
 };
+var keepImages = new Option<int>("--keep-images")
+{
+    Description = "Housekeeping: how many of the newest images of each built app build servers and nodes keep; older ones are removed unless a service or a running deployment uses them; 0 keeps everything (default 5)",
+    DefaultValueFactory = _ => Cluster.Core.Builds.ImageRetention.DefaultKeepPerApp,
+    Validators = { r => { if (r.GetValueOrDefault<int>() is < 0 or > 1000) { r.AddError("--keep-images must be between 0 (keep everything) and 1000"); } } },
+};
 var root = new RootCommand("cluster-leader: stores registry credentials, nodes, apps and deployments, serves the admin API, and orchestrates deployments through the local swarm manager.")
 {
-    dataDir, listen, advertise, dockerHost, heartbeat, prePullDeadline, resolveDeadline, convergeDeadline, autoSyncInterval, webhookListen, helperTimeout, maxUploadSize, uploadIdleTimeout,
+    dataDir, listen, advertise, dockerHost, heartbeat, prePullDeadline, resolveDeadline, convergeDeadline, autoSyncInterval, webhookListen, helperTimeout, maxUploadSize, uploadIdleTimeout, keepImages,
 };
 webhookListen.Validators.Add(result =>
 {
@@ -120,6 +126,7 @@ root.SetAction((parse, cancellationToken) =>
         },
         CredentialHelpers = new() { Timeout = TimeSpan.FromSeconds(parse.GetValue(helperTimeout)) },
         Uploads = new() { MaxBytes = uploadCap, IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(uploadIdleTimeout)) },
+        Builds = new() { KeepImagesPerApp = parse.GetValue(keepImages) },
     };
     options.CredentialHelpers.Validate();
     return LeaderHost.RunAsync(options, cancellationToken);

@@ -30,9 +30,14 @@ internal static class ClusterCommands
             await stdout.WriteLineAsync($"registry:        {(view.RegistryNeeded ? "needed (built images are pushed, nodes pull them)" : "not needed (single node with its build server: images stay local)")}");
             if (view.AppsCannotMove.Count > 0)
             {
-                await stdout.WriteLineAsync($"warning: app(s) {string.Join(", ", view.AppsCannotMove)} run on images kept only on this node and cannot move to another node; " +
-                    "set a build registry (`clusterctl cluster set-registry NAME --namespace HOST/PATH`) and deploy them again");
+                await stdout.WriteLineAsync($"warning: app(s) {string.Join(", ", view.AppsCannotMove)} run on images kept only on one node (registry-less builds) and cannot move to another node");
             }
+
+            if (view.Migration is not null)
+            {
+                await stdout.WriteLineAsync(view.Migration);
+            }
+
             return 0;
         }));
         cluster.Subcommands.Add(show);
@@ -75,10 +80,11 @@ internal static class ClusterCommands
         return cluster;
     }
 
-    // INTERFACE.md: {"nodes","workers","buildRegistry","mode"}; builds add "registryNeeded" and "appsCannotMove".
-    internal sealed record ClusterView(uint Nodes, uint Workers, string? BuildRegistry, string? BuildNamespace, string Mode, bool RegistryNeeded, IReadOnlyList<string> AppsCannotMove)
+    // INTERFACE.md: {"nodes","workers","buildRegistry","mode"}; builds add "registryNeeded",
+    // "appsCannotMove" and "migration" (what happens to those apps; null when nothing to say).
+    internal sealed record ClusterView(uint Nodes, uint Workers, string? BuildRegistry, string? BuildNamespace, string Mode, bool RegistryNeeded, IReadOnlyList<string> AppsCannotMove, string? Migration)
     {
         public static ClusterView From(ClusterInfo i) =>
-            new(i.Nodes, i.Workers, string.IsNullOrEmpty(i.BuildRegistry) ? null : i.BuildRegistry, string.IsNullOrEmpty(i.BuildNamespace) ? null : i.BuildNamespace, i.Mode, i.RegistryNeeded, [.. i.AppsCannotMove]);
+            new(i.Nodes, i.Workers, string.IsNullOrEmpty(i.BuildRegistry) ? null : i.BuildRegistry, string.IsNullOrEmpty(i.BuildNamespace) ? null : i.BuildNamespace, i.Mode, i.RegistryNeeded, [.. i.AppsCannotMove], string.IsNullOrEmpty(i.Migration) ? null : i.Migration);
     }
 }

@@ -27,6 +27,16 @@ internal static class NodeCommands
 
             Table.Write(stdout, ["HOSTNAME", "ID", "ROLE", "STATUS", "CREDENTIALS", "LAST SEEN"],
                 views.Select(v => new[] { v.Hostname, v.Id.Length > 0 ? v.Id : "(no agent)", v.Role, v.Status, "rev " + v.CredentialRevision.ToString(CultureInfo.InvariantCulture), v.LastSeen?.ToString("u", CultureInfo.InvariantCulture) ?? "never" }));
+            foreach (var holder in views.Where(v => v.AppsCannotMove.Count > 0))
+            {
+                await stdout.WriteLineAsync($"warning: app(s) {string.Join(", ", holder.AppsCannotMove)} run on images only {holder.Hostname} holds (registry-less builds) and cannot move to another node");
+            }
+
+            if (response.Migration.Length > 0)
+            {
+                await stdout.WriteLineAsync(response.Migration);
+            }
+
             return 0;
         }));
         node.Subcommands.Add(list);
@@ -53,10 +63,11 @@ internal static class NodeCommands
         return node;
     }
 
-    // INTERFACE.md: {"id","hostname","role","swarmNodeId","status","credentialRevision","lastSeen"}.
-    internal sealed record NodeView(string Id, string Hostname, string Role, string SwarmNodeId, string Status, ulong CredentialRevision, DateTimeOffset? LastSeen, string EngineVersion, string Architecture)
+    // INTERFACE.md: {"id","hostname","role","swarmNodeId","status","credentialRevision","lastSeen"};
+    // builds add "appsCannotMove": apps whose registry-less image only this node holds.
+    internal sealed record NodeView(string Id, string Hostname, string Role, string SwarmNodeId, string Status, ulong CredentialRevision, DateTimeOffset? LastSeen, string EngineVersion, string Architecture, IReadOnlyList<string> AppsCannotMove)
     {
         public static NodeView From(Node n) =>
-            new(n.Id, n.Hostname, n.Role, n.SwarmNodeId, n.Status, n.CredentialRevision, n.LastSeen?.ToDateTimeOffset(), n.EngineVersion, n.Architecture);
+            new(n.Id, n.Hostname, n.Role, n.SwarmNodeId, n.Status, n.CredentialRevision, n.LastSeen?.ToDateTimeOffset(), n.EngineVersion, n.Architecture, [.. n.AppsCannotMove]);
     }
 }

@@ -35,6 +35,7 @@ internal sealed record DeploymentView(string Id, string App, string Status, stri
         {
             DeploymentTrigger.AutoSync => "auto-sync",
             DeploymentTrigger.Webhook => "webhook",
+            DeploymentTrigger.Migration => "migration",
             _ => "manual",
         },
         PreviousDigest = string.IsNullOrEmpty(d.PreviousDigest) ? null : d.PreviousDigest,

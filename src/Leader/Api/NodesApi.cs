@@ -6,12 +6,14 @@ using Grpc.Core;
 namespace Cluster.Leader.Api;
 
 // cluster.admin.v1.Nodes over NodeService.
-public sealed class NodesApi(NodeService nodes) : Nodes.NodesBase
+public sealed class NodesApi(NodeService nodes, Builds.LocalImageMigrator migrations) : Nodes.NodesBase
 {
     public override async Task<ListNodesResponse> ListNodes(ListNodesRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var response = new ListNodesResponse();
+        // Builds: the apps whose registry-less image only one node holds, on that node's entry.
+        var plans = await DescribeMigrationsAsync(context.CancellationToken);
         foreach (var n in await nodes.ListAsync(context.CancellationToken))
         {
             var node = new Node
@@ -30,10 +32,29 @@ public sealed class NodesApi(NodeService nodes) : Nodes.NodesBase
                 node.LastSeen = Timestamp.FromDateTime(DateTime.SpecifyKind(seen, DateTimeKind.Utc));
             }
 
+            if (n.Role != "builder" && n.SwarmNodeId.Length > 0)
+            {
+                node.AppsCannotMove.AddRange(plans.Where(p => migrations.HolderOf(p.App) == n.SwarmNodeId).Select(p => p.App.Name));
+            }
+
             response.Nodes.Add(node);
         }
 
+        response.Migration = Builds.MigrationNote.Of(plans);
         return response;
+    }
+
+    // `node list` still answers when the swarm cannot be read: the migration view is then left out.
+    private async Task<IReadOnlyList<Builds.MigrationPlanner.Plan>> DescribeMigrationsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await migrations.DescribeAsync(cancellationToken);
+        }
+        catch (Core.Docker.DockerOperationException)
+        {
+            return [];
+        }
     }
 
     public override Task<RemoveNodeResponse> RemoveNode(RemoveNodeRequest request, ServerCallContext context)

@@ -248,8 +248,9 @@ public sealed partial class AppService
     }
 
     // Builds: a built app now runs this image (repository and tag the build produced); `local`
-    // when it stayed in the single node's engine, which keeps the app from moving elsewhere.
-    public void RecordBuilt(string appId, string repository, string tag, bool local) =>
+    // when it stayed in the single node's engine (`localNode`, a swarm node id), which keeps the
+    // app from moving elsewhere.
+    public void RecordBuilt(string appId, string repository, string tag, bool local, string localNode = "") =>
         _db.Write(d =>
         {
             if (d.Apps.FindById(appId) is { } current)
@@ -257,6 +258,7 @@ public sealed partial class AppService
                 current.Image = repository;
                 current.Tag = tag;
                 current.LocalImage = local;
+                current.LocalImageNode = local ? localNode : "";
                 d.Apps.Update(current);
             }
 

@@ -100,19 +100,8 @@ public sealed partial class BuildService(
         }
         else
         {
-            var registryName = settings.BuildRegistry!;
             job.Image = $"{settings.BuildNamespace}/{app.Name}";
-            // A build registry without a secret (anonymous push) sends no credential.
-            if (credentials.LoginOf(registryName) is { } login)
-            {
-                job.PushCredential = new PushCredential
-                {
-                    ServerAddress = login.ServerAddress,
-                    Username = login.Username,
-                    Secret = login.Secret,
-                    Insecure = credentials.Get(registryName).Insecure,
-                };
-            }
+            job.PushCredential = PushCredentialOf(settings.BuildRegistry!);
         }
 
         Func<BuilderConnection, bool> eligible = decision.Local ? b => b.SwarmNodeId == swarm[0].Id : _ => true;
@@ -123,7 +112,84 @@ public sealed partial class BuildService(
                 : "no build server is connected; start cluster-builder on a node (`clusterctl node list` shows builders)");
         }
 
-        var pending = new PendingBuild(job, buildLog) { ContextFile = upload?.Path };
+        var what = upload is null
+            ? $"{app.GitUrl}{(app.GitRef.Length > 0 ? "@" + app.GitRef : "")}"
+            : $"the uploaded folder '{upload.Name}' ({Core.Builds.ContextStream.Size(upload.Bytes)}, sha256 {upload.Sha256[..12]}…)";
+        var built = await RunJobAsync(new PendingBuild(job, buildLog) { ContextFile = upload?.Path }, eligible, timeout, $"building {what}", say, cancellationToken);
+        return built.Ok ? built with { Local = decision.Local, LocalNode = decision.Local ? swarm[0].Id : "" } : built;
+    }
+
+    // Migration out of registry-less mode: the build server on the node that holds the app's
+    // local image pushes that very image to the build registry (same bytes, same tag, under the
+    // build namespace) and reports the digest the registry stored; nothing is built. Refused
+    // when the swarm is (again) a single node with its build server, or has no build registry.
+    public async Task<BuiltImage> PushLocalAsync(AppRecord app, string deploymentId, Action<string> say, Action<string> buildLog, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(say);
+        BuildTopology.Decision decision;
+        try
+        {
+            (decision, _) = await topology.DecideAsync(cancellationToken);
+        }
+        catch (DockerOperationException e)
+        {
+            return Failed($"cannot read the swarm's nodes from the leader's engine: {e.Detail}");
+        }
+
+        if (decision.Refusal is { } refusal)
+        {
+            return Failed(refusal);
+        }
+
+        if (decision.Local || !app.LocalImage)
+        {
+            return Failed($"app '{app.Name}' needs no migration: {(app.LocalImage ? "the swarm is a single node with its build server again" : "it does not run a registry-less image")}");
+        }
+
+        var local = $"{app.Image}:{app.Tag}";
+        var job = new BuildJob
+        {
+            JobId = "b" + Guid.NewGuid().ToString("N")[..15],
+            DeploymentId = deploymentId,
+            App = app.Name,
+            Deadline = Timestamp.FromDateTimeOffset(time.GetUtcNow() + options.DefaultTimeout),
+            Image = $"{settings.BuildNamespace}/{app.Name}",
+            Push = true,
+            PushLocalImage = local,
+            PushCredential = PushCredentialOf(settings.BuildRegistry!),
+        };
+
+        // The image is in the engine of the node the build ran on; any build server there can push it.
+        var node = app.LocalImageNode;
+        Func<BuilderConnection, bool> eligible = node.Length > 0 ? b => b.SwarmNodeId == node : _ => true;
+        if (!builders.Live.Any(eligible))
+        {
+            return Failed($"no build server is connected on the node that holds {local} (swarm node {(node.Length > 0 ? node : "unknown")}); start cluster-builder there so the image can be pushed");
+        }
+
+        var built = await RunJobAsync(new PendingBuild(job, buildLog), eligible, options.DefaultTimeout, $"pushing the registry-less image {local} to {settings.BuildRegistry}", say, cancellationToken);
+        return built.Ok && built.Digest.Length == 0 ? Failed($"the build server {built.Builder} pushed {local} but reported no digest; not deploying it") : built;
+    }
+
+    // A build registry without a secret (anonymous push) sends no credential.
+    private PushCredential? PushCredentialOf(string registryName) =>
+        credentials.LoginOf(registryName) is { } login
+            ? new PushCredential
+            {
+                ServerAddress = login.ServerAddress,
+                Username = login.Username,
+                Secret = login.Secret,
+                Insecure = credentials.Get(registryName).Insecure,
+            }
+            : null;
+
+    // Hands the job to a free, eligible build server (waiting for one within the job's timeout),
+    // streams its log, and turns its result into the image to deploy. Cancelling
+    // `cancellationToken` cancels the job on the builder.
+    private async Task<BuiltImage> RunJobAsync(PendingBuild pending, Func<BuilderConnection, bool> eligible, TimeSpan timeout, string what, Action<string> say, CancellationToken cancellationToken)
+    {
+        var job = pending.Job;
         using var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // The builder enforces the deadline itself; the leader's own bound (plus grace) covers a
         // builder that stops answering without its session breaking.
@@ -155,11 +221,8 @@ public sealed partial class BuildService(
             }
         }
 
-        var what = upload is null
-            ? $"{app.GitUrl}{(app.GitRef.Length > 0 ? "@" + app.GitRef : "")}"
-            : $"the uploaded folder '{upload.Name}' ({Core.Builds.ContextStream.Size(upload.Bytes)}, sha256 {upload.Sha256[..12]}…)";
-        say($"building {what} on build server {builder.Hostname} (job {job.JobId}, timeout {timeout.TotalMinutes:0.#} min)");
-        Log.Dispatched(log, job.JobId, app.Name, deploymentId, builder.Hostname);
+        say($"{what} on build server {builder.Hostname} (job {job.JobId}, timeout {timeout.TotalMinutes:0.#} min)");
+        Log.Dispatched(log, job.JobId, job.App, job.DeploymentId, builder.Hostname);
         BuildResult result;
         try
         {
@@ -211,7 +274,6 @@ public sealed partial class BuildService(
             Repository = job.Image,
             Tag = tag,
             Digest = result.Digest,
-            Local = decision.Local,
             Builder = builder.Hostname,
         };
     }

@@ -19,6 +19,9 @@ public sealed record BuiltImage
 
     public bool Local { get; init; }
 
+    // When Local: the swarm node id whose engine holds the image.
+    public string LocalNode { get; init; } = "";
+
     public string Builder { get; init; } = "";
 
     // repo:tag, or repo:tag@digest when pushed: exactly what the service should run.

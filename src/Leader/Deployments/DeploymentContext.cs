@@ -64,6 +64,9 @@ public sealed class DeploymentContext(DeploymentRequest request, AppRecord app, 
     // unique to the build.
     public bool LocalImage { get; set; }
 
+    // The swarm node whose engine holds that local image (where the build ran).
+    public string LocalImageNode { get; set; } = "";
+
     // repo:tag@digest: what the service runs, exactly.
     public string Pinned => LocalImage ? $"{Image.Name}:{Tag}" : $"{Image.Name}:{Tag}@{RequireDigest()}";
 

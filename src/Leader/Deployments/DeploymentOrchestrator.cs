@@ -54,6 +54,19 @@ public sealed partial class DeploymentOrchestrator
     // The steps in the order they run.
     public IReadOnlyList<IDeploymentStep> Steps => _steps;
 
+    // Raised once a deployment has ended and its app is free again (outcome saved), with the app
+    // as it was when the deployment started. Handlers run on the deployment's task and must not
+    // block; an exception in one is logged and does not reach the deployment.
+    public event Action<AppRecord>? Ended;
+
+    // Ids of the apps with a deployment running now.
+    public IReadOnlyCollection<string> RunningAppIds => [.. _running.Keys];
+
+    // The images running deployments work with (the one being deployed, pinned once its digest
+    // is known, and the one the app ran before), so housekeeping never removes them mid-way.
+    public IReadOnlyList<string> InFlightImages =>
+        [.. _running.Values.SelectMany(r => new[] { r.Context.Digest is { } d ? $"{r.Context.Image.Name}:{r.Context.Tag}@{d}" : r.Context.Image.Canonical, r.Context.App.PinnedImage }).Where(i => i.Length > 0)];
+
     // Starts a deployment and returns its id and its event stream; the deployment goes on even if
     // nobody reads the stream (the caller disconnecting does not stop it). Refused, naming the
     // running one, while another deployment of the same app runs.
@@ -126,6 +139,7 @@ public sealed partial class DeploymentOrchestrator
                 request.Upload?.Dispose();
                 _running.TryRemove(new KeyValuePair<string, Running>(app.Id, running));
                 running.Dispose();
+                RaiseEnded(app);
             }
         });
         return new StartedDeployment(id, journal.Events, running.Finished.Task);
@@ -135,6 +149,16 @@ public sealed partial class DeploymentOrchestrator
     // one; its image is tagged by the build, so no --tag either.
     private static void CheckSource(AppRecord app, DeploymentRequest request)
     {
+        if (request.Migration)
+        {
+            if (!app.LocalImage || !string.IsNullOrWhiteSpace(request.Tag) || request.Upload is not null)
+            {
+                throw new OperationException(OperationError.FailedPrecondition, $"app '{app.Name}' does not run a registry-less image; nothing to migrate");
+            }
+
+            return;
+        }
+
         if (request.Upload is not { } upload)
         {
             if (Sources.SourceRules.MissingUpload(app) is { } missing)
@@ -291,11 +315,23 @@ public sealed partial class DeploymentOrchestrator
         _apps.RecordDeployed(context.App.Id, context.Tag, context.Digest ?? "", pinned, journal.Id);
         if (context.App.Source is "git" or Sources.SourceRules.DirSource)
         {
-            _apps.RecordBuilt(context.App.Id, context.Image.Name, context.Tag, context.LocalImage);
+            _apps.RecordBuilt(context.App.Id, context.Image.Name, context.Tag, context.LocalImage, context.LocalImageNode);
         }
 
         _sessions.PublishPins();
         journal.Finish(DeploymentStatus.Succeeded, $"deployment {journal.Id} succeeded: {pinned}");
+    }
+
+    private void RaiseEnded(AppRecord app)
+    {
+        try
+        {
+            Ended?.Invoke(app);
+        }
+        catch (Exception e)
+        {
+            Log.EndedHandlerFailed(_log, app.Name, e.GetType().Name, e.Message);
+        }
     }
 
     private static string CancelledBeforeChange(DeploymentContext context, string when) =>
@@ -337,5 +373,8 @@ public sealed partial class DeploymentOrchestrator
 
         [LoggerMessage(702, LogLevel.Information, "deployment {Id}: cancel requested by {Actor}")]
         public static partial void CancelRequested(ILogger logger, string id, string actor);
+
+        [LoggerMessage(703, LogLevel.Warning, "a handler of the end of a deployment of app {App} failed: {Type}: {Message}")]
+        public static partial void EndedHandlerFailed(ILogger logger, string app, string type, string message);
     }
 }

@@ -88,6 +88,7 @@ public static class DeploymentProto
         Storage.DeploymentTrigger.Manual => Protos.Admin.V1.DeploymentTrigger.Manual,
         Storage.DeploymentTrigger.AutoSync => Protos.Admin.V1.DeploymentTrigger.AutoSync,
         Storage.DeploymentTrigger.Webhook => Protos.Admin.V1.DeploymentTrigger.Webhook,
+        Storage.DeploymentTrigger.Migration => Protos.Admin.V1.DeploymentTrigger.Migration,
         _ => Protos.Admin.V1.DeploymentTrigger.Unspecified,
     };
 

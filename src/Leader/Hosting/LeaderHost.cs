@@ -75,6 +75,9 @@ internal static partial class LeaderHost
         builder.Services.AddSingleton<GitCredentialService>();
         builder.Services.AddSingleton<BuildTopology>();
         builder.Services.AddSingleton<BuildService>();
+        builder.Services.AddSingleton<LocalImageMigrator>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LocalImageMigrator>());
+        builder.Services.AddHostedService<ImageHousekeeping>();
         builder.Services.AddSingleton<IDeploymentStep, BuildStep>();
         builder.Services.AddSingleton(sp => new SourceUploadStore(
             Path.Combine(options.DataDir, SourceUploadStore.DirectoryName), options.Uploads, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SourceUploadStore>>()));

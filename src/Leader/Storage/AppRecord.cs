@@ -64,6 +64,10 @@ public sealed class AppRecord
     // such an app cannot move to another node until it is built and pushed again.
     public bool LocalImage { get; set; }
 
+    // The swarm node id whose engine holds that local image (where the build server ran); empty
+    // when LocalImage is false, or for records written before it was kept.
+    public string LocalImageNode { get; set; } = "";
+
     // Digest of the last successful deployment, and the image exactly as pinned in the service.
     public string Digest { get; set; } = "";
 

@@ -28,6 +28,7 @@ public static class StatusWords
         DeploymentTrigger.Manual => "manual",
         DeploymentTrigger.AutoSync => "auto-sync",
         DeploymentTrigger.Webhook => "webhook",
+        DeploymentTrigger.Migration => "migration",
         _ => throw new ArgumentOutOfRangeException(nameof(trigger), trigger, null),
     };
 

@@ -1,6 +1,7 @@
 using Cluster.Core.Docker;
 using Cluster.NodeAgent.Assignments;
 using Cluster.NodeAgent.Credentials;
+using Cluster.NodeAgent.Housekeeping;
 using Cluster.NodeAgent.PrePull;
 using Cluster.NodeAgent.Session;
 using Cluster.NodeJoin;
@@ -36,6 +37,8 @@ internal static class AgentServiceCollectionExtensions
         services.AddSingleton<PrePuller>();
         services.AddHostedService(sp => sp.GetRequiredService<PrePuller>());
         services.AddHostedService<PinKeeper>();
+        services.AddSingleton<ImageHousekeeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<ImageHousekeeper>());
 
         services.AddSingleton<ISessionRunner, AgentSession>();
         services.AddSingleton(new SessionBackoff());

@@ -5,6 +5,7 @@ using Cluster.NodeAgent.Assignments;
 using Cluster.NodeAgent.Credentials;
 using Cluster.NodeAgent.Engine;
 using Cluster.NodeAgent.Hosting;
+using Cluster.NodeAgent.Housekeeping;
 using Cluster.NodeAgent.PrePull;
 using Cluster.NodeJoin;
 using Cluster.Protos.Agent.V1;
@@ -30,6 +31,7 @@ internal sealed partial class AgentSession(
     LeaderOutbox outbox,
     CredentialChecker checker,
     PrePuller prePuller,
+    ImageHousekeeper housekeeper,
     DockerConfigWriter dockerConfig,
     TimeProvider time,
     ILogger<AgentSession> log) : ISessionRunner
@@ -197,6 +199,9 @@ internal sealed partial class AgentSession(
             case LeaderMessage.KindOneofCase.CheckCredentials:
                 Log.CheckOrdered(log, message.CheckCredentials.CredentialIds.Count);
                 checker.Request(message.CheckCredentials.CredentialIds.ToList());
+                break;
+            case LeaderMessage.KindOneofCase.PruneImages:
+                housekeeper.Request(message.PruneImages);
                 break;
             default:
                 Log.UnexpectedMessage(log, message.KindCase.ToString());

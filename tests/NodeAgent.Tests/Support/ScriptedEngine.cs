@@ -130,5 +130,44 @@ internal sealed class ScriptedEngine : IDockerEngine
 
     public bool Watching => _onRemoved is not null;
 
+    // Images listed by label (housekeeping), and what removals did: a reference in InUse is
+    // refused as the engine refuses an image a container uses.
+    public List<EngineImage> Images { get; } = [];
+
+    public HashSet<string> InUse { get; } = new(StringComparer.Ordinal);
+
+    public ConcurrentQueue<string> RemoveCalls { get; } = new();
+
+    public Task<IReadOnlyList<EngineImage>> ListImagesWithLabelAsync(string label, CancellationToken cancellationToken)
+    {
+        lock (Images)
+        {
+            return Task.FromResult<IReadOnlyList<EngineImage>>([.. Images.Where(i => i.Labels.ContainsKey(label))]);
+        }
+    }
+
+    public Task RemoveImageReferenceAsync(string reference, CancellationToken cancellationToken)
+    {
+        RemoveCalls.Enqueue(reference);
+        lock (Images)
+        {
+            var image = Images.FirstOrDefault(i => i.Id == reference || i.RepoTags.Contains(reference) || i.RepoDigests.Contains(reference))
+                ?? throw new DockerOperationException("remove image", reference, RegistryFailureKind.NotFound, $"No such image: {reference}");
+            if (InUse.Contains(image.Id))
+            {
+                throw new DockerOperationException("remove image", reference, RegistryFailureKind.Other, $"conflict: unable to remove repository reference \"{reference}\" (must force) - container abc is using its referenced image {image.Id}");
+            }
+
+            var left = image with { RepoTags = [.. image.RepoTags.Where(t => t != reference)], RepoDigests = [.. image.RepoDigests.Where(d => d != reference)] };
+            Images.Remove(image);
+            if (left.RepoTags.Count + left.RepoDigests.Count > 0 && reference != image.Id)
+            {
+                Images.Add(left);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
     private volatile Action? _onRemoved;
 }
