@@ -35,19 +35,24 @@ public sealed class AgentCluster : IAsyncDisposable
         StartAsync(env, new Dictionary<string, string>(), leaderArgs);
 
     // leaderEnvironment: extra environment for the leader process (e.g. PATH with test helpers).
-    public static async Task<AgentCluster> StartAsync(LabEnvironment env, IReadOnlyDictionary<string, string> leaderEnvironment, params string[] leaderArgs)
+    public static Task<AgentCluster> StartAsync(LabEnvironment env, IReadOnlyDictionary<string, string> leaderEnvironment, params string[] leaderArgs) =>
+        StartOnAsync(env, [.. Enumerable.Range(1, env?.Nodes ?? 0)], leaderEnvironment, leaderArgs);
+
+    // Agents on `nodes` only (the others get none until StartAgent), for tests of a smaller swarm.
+    public static async Task<AgentCluster> StartOnAsync(LabEnvironment env, IReadOnlyList<int> nodes, IReadOnlyDictionary<string, string> leaderEnvironment, params string[] leaderArgs)
     {
         ArgumentNullException.ThrowIfNull(env);
+        ArgumentNullException.ThrowIfNull(nodes);
         // A 1 s heartbeat (a node is down after 3 s) unless the test chose its own.
         string[] heartbeat = leaderArgs.Contains("--heartbeat-period") ? [] : ["--heartbeat-period", "1"];
         var leader = await LeaderProcess.StartAsync(env.ManagerSocket, env.HostIp, leaderEnvironment, [.. heartbeat, .. leaderArgs]);
         var cluster = new AgentCluster(env, leader, Directory.CreateTempSubdirectory("cluster-agents-test-").FullName);
-        for (var node = 1; node <= env.Nodes; node++)
+        foreach (var node in nodes)
         {
             cluster.StartAgent(node);
         }
 
-        await cluster.WaitAsync("every node ready", async () => (await cluster.NodesAsync()).Count(n => n.GetProperty("status").GetString() == "ready") == env.Nodes);
+        await cluster.WaitAsync("every node ready", async () => (await cluster.NodesAsync()).Count(n => n.GetProperty("status").GetString() == "ready") == nodes.Count);
         return cluster;
     }
 

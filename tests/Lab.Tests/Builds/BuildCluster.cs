@@ -43,10 +43,14 @@ public sealed class BuildCluster : IAsyncDisposable
 
     public string Namespace { get; private set; } = "";
 
-    public static async Task<BuildCluster> StartAsync(LabEnvironment env, params string[] leaderArgs)
+    public static Task<BuildCluster> StartAsync(LabEnvironment env, params string[] leaderArgs) =>
+        StartOnAsync(env, [.. Enumerable.Range(1, env?.Nodes ?? 0)], leaderArgs);
+
+    // Agents on `nodes` only (node 1, which runs the builder, among them).
+    public static async Task<BuildCluster> StartOnAsync(LabEnvironment env, IReadOnlyList<int> nodes, params string[] leaderArgs)
     {
         ArgumentNullException.ThrowIfNull(env);
-        var agents = await AgentCluster.StartAsync(env, leaderArgs);
+        var agents = await AgentCluster.StartOnAsync(env, nodes, new Dictionary<string, string>(), leaderArgs);
         var git = await GitServer.StartAsync(env.HostIp);
         var workDir = Path.Combine(agents.Dir, "builder");
         var builder = Daemon.StartInNetns(env["LAB_NODE1_NETNS"], "BuildServer", "cluster-builder",
