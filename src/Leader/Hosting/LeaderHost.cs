@@ -24,11 +24,49 @@ namespace Cluster.Leader.Hosting;
 // CA) carrying every gRPC API, plus the standard health and reflection services so grpcurl and
 // load balancers work. Every service requires the admin token unless ApiAccessPolicy lists it
 // (AdminAuthInterceptor enforces it for every mapped service).
-internal static partial class LeaderHost
+public static partial class LeaderHost
 {
+    // The daemon: started as below, then serving until SIGTERM/SIGINT stops the host.
     public static async Task<int> RunAsync(LeaderOptions options, CancellationToken cancellationToken)
     {
-        using var state = LeaderState.Open(options.DataDir);
+        await using var leader = await StartAsync(options, configure: null, cancellationToken);
+        await leader.WaitForShutdownAsync();
+        return 0;
+    }
+
+    // The leader composed, its interrupted deployments closed and its endpoint listening, exactly
+    // as the daemon runs it. configure sees the builder after every registration and before it
+    // is built (tests replace the log providers with ones they read). Disposing the result stops
+    // the leader and closes its data dir.
+    public static async Task<RunningLeader> StartAsync(LeaderOptions options, Action<WebApplicationBuilder>? configure, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var state = LeaderState.Open(options.DataDir);
+        WebApplication? app = null;
+        try
+        {
+            app = Build(state, options, configure);
+            var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Cluster.Leader");
+            await ProbeEngineAsync(app.Services.GetRequiredService<DockerEngine>(), log, cancellationToken);
+            // Deployments cut short by a restart are closed.
+            await app.Services.GetRequiredService<DeploymentOrchestrator>().RecoverInterruptedAsync(cancellationToken);
+            await app.StartAsync(cancellationToken);
+            return new RunningLeader(app, state);
+        }
+        catch
+        {
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+
+            state.Dispose();
+            throw;
+        }
+    }
+
+    private static WebApplication Build(LeaderState state, LeaderOptions options, Action<WebApplicationBuilder>? configure)
+    {
         // Secrets sealed by an older leader (bound to their record id only) are bound to their
         // registry URL and username now, before anything reads them (issue #9.6).
         KeyRotation.UpgradeBindings(state.Secrets, state.Database);
@@ -113,7 +151,8 @@ internal static partial class LeaderHost
                 });
             }));
 
-        await using var app = builder.Build();
+        configure?.Invoke(builder);
+        var app = builder.Build();
         // Refused calls are answered before their body is read (the interceptor checks again).
         app.UseApiGate();
         app.MapGrpcHealthChecksService();
@@ -148,12 +187,7 @@ internal static partial class LeaderHost
             app.Services.GetRequiredService<SessionRegistry>().CloseAll();
             app.Services.GetRequiredService<BuilderRegistry>().CloseAll();
         });
-        await ProbeEngineAsync(app.Services.GetRequiredService<DockerEngine>(), log, cancellationToken);
-        // Deployments cut short by a restart are closed.
-        await app.Services.GetRequiredService<DeploymentOrchestrator>().RecoverInterruptedAsync(cancellationToken);
-
-        await app.RunAsync();
-        return 0;
+        return app;
     }
 
     // `cluster-leader rotate-key`: re-encrypts every stored secret under a new key.

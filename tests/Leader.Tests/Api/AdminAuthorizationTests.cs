@@ -9,9 +9,9 @@ namespace Cluster.Leader.Tests.Api;
 // raw over HTTP/2, exactly as written.
 public sealed class AdminAuthorizationTests : IAsyncLifetime
 {
-    private LeaderBinary _leader = null!;
+    private InProcessLeader _leader = null!;
 
-    public async Task InitializeAsync() => _leader = await LeaderBinary.StartAsync();
+    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
 
     public async Task DisposeAsync() => await _leader.DisposeAsync();
 

@@ -7,9 +7,9 @@ namespace Cluster.Leader.Tests.Api;
 // refused on the very next call, the printed one works and is the one in DATA_DIR/admin.token.
 public sealed class AdminTokenRotationTests : IAsyncLifetime
 {
-    private LeaderBinary _leader = null!;
+    private InProcessLeader _leader = null!;
 
-    public async Task InitializeAsync() => _leader = await LeaderBinary.StartAsync();
+    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
 
     public async Task DisposeAsync() => await _leader.DisposeAsync();
 

@@ -10,9 +10,9 @@ namespace Cluster.Leader.Tests.Api;
 public sealed class DigestPinTests : IAsyncLifetime
 {
     private const string Digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-    private LeaderBinary _leader = null!;
+    private InProcessLeader _leader = null!;
 
-    public async Task InitializeAsync() => _leader = await LeaderBinary.StartAsync();
+    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
 
     public async Task DisposeAsync() => await _leader.DisposeAsync();
 

@@ -8,9 +8,9 @@ namespace Cluster.Leader.Tests.Api;
 // anything starts, and a replica count below 1 is refused instead of becoming 1.
 public sealed class InputValidationTests : IAsyncLifetime
 {
-    private LeaderBinary _leader = null!;
+    private InProcessLeader _leader = null!;
 
-    public async Task InitializeAsync() => _leader = await LeaderBinary.StartAsync();
+    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
 
     public async Task DisposeAsync() => await _leader.DisposeAsync();
 

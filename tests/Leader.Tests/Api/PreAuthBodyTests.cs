@@ -12,9 +12,9 @@ namespace Cluster.Leader.Tests.Api;
 // come at once, not after the body (which never ends here).
 public sealed class PreAuthBodyTests : IAsyncLifetime
 {
-    private LeaderBinary _leader = null!;
+    private InProcessLeader _leader = null!;
 
-    public async Task InitializeAsync() => _leader = await LeaderBinary.StartAsync();
+    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
 
     public async Task DisposeAsync() => await _leader.DisposeAsync();
 

@@ -10,9 +10,9 @@ namespace Cluster.Leader.Tests.Api;
 public sealed class RelayedTextOutputTests : IAsyncLifetime
 {
     private const string Hostile = "evil\u001b[2J\u001b]0;pwned\u0007\rFAKE\nnode  ready\u202Eabc\u009b";
-    private LeaderBinary _leader = null!;
+    private InProcessLeader _leader = null!;
 
-    public async Task InitializeAsync() => _leader = await LeaderBinary.StartAsync();
+    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
 
     public async Task DisposeAsync() => await _leader.DisposeAsync();
 

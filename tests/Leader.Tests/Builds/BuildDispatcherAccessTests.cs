@@ -10,9 +10,9 @@ namespace Cluster.Leader.Tests.Builds;
 // running its job, and what a builder sends is bounded like what an agent sends (issue #9).
 public sealed class BuildDispatcherAccessTests : IAsyncLifetime
 {
-    private LeaderBinary _leader = null!;
+    private InProcessLeader _leader = null!;
 
-    public async Task InitializeAsync() => _leader = await LeaderBinary.StartAsync();
+    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
 
     public async Task DisposeAsync() => await _leader.DisposeAsync();
 

@@ -11,14 +11,14 @@ namespace Cluster.Leader.Tests.Builds;
 public sealed class GitSshCommandTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("cluster-gitssh-cli-").FullName;
-    private LeaderBinary _leader = null!;
+    private InProcessLeader _leader = null!;
     private GitServer _server = null!;
     private string _key = "";
     private string _keyFile = "";
 
     public async Task InitializeAsync()
     {
-        _leader = await LeaderBinary.StartAsync();
+        _leader = await InProcessLeader.StartAsync();
         _server = await GitServer.StartAsync("127.0.0.1");
         await _server.StartSshAsync();
         (_key, _) = await GitServer.NewSshKeyAsync();

@@ -19,9 +19,9 @@ namespace Cluster.Leader.Tests.Deployments;
 // is tested in tests/Lab.Tests/Deployments.
 public sealed class DeploymentCancelTests : IAsyncLifetime
 {
-    private LeaderBinary _leader = null!;
+    private InProcessLeader _leader = null!;
 
-    public async Task InitializeAsync() => _leader = await LeaderBinary.StartAsync();
+    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
 
     public async Task DisposeAsync() => await _leader.DisposeAsync();
 

@@ -16,9 +16,9 @@ namespace Cluster.Leader.Tests.Security;
 public sealed class LeaderIdentityTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("cluster-impostor-test-").FullName;
-    private LeaderBinary _leader = null!;
+    private InProcessLeader _leader = null!;
 
-    public async Task InitializeAsync() => _leader = await LeaderBinary.StartAsync();
+    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
 
     public async Task DisposeAsync()
     {

@@ -11,9 +11,9 @@ namespace Cluster.Leader.Tests.Sources;
 public sealed class FromDirDeployTests : IAsyncLifetime, IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("fromdir-test-").FullName;
-    private LeaderBinary _leader = null!;
+    private InProcessLeader _leader = null!;
 
-    public async Task InitializeAsync() => _leader = await LeaderBinary.StartAsync("--max-upload-size", "64K");
+    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync("--max-upload-size", "64K");
 
     public async Task DisposeAsync() => await _leader.DisposeAsync();
 

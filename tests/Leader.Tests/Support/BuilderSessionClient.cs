@@ -20,7 +20,7 @@ public sealed class BuilderSessionClient : IAsyncDisposable
         _call = call;
     }
 
-    public static async Task<BuilderSessionClient> OpenAsync(LeaderBinary leader, X509Certificate2 node, string swarmNodeId = "")
+    public static async Task<BuilderSessionClient> OpenAsync(ITestLeader leader, X509Certificate2 node, string swarmNodeId = "")
     {
         var channel = NodeEnrollment.Channel(leader, node);
         var call = new BuildDispatcher.BuildDispatcherClient(channel).Session(deadline: DateTime.UtcNow.AddMinutes(2));

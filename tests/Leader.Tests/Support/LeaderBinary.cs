@@ -8,7 +8,7 @@ namespace Cluster.Leader.Tests.Support;
 // The real cluster-leader binary on 127.0.0.1 with its own temp data dir and an engine socket
 // that does not exist: everything that does not need Docker works, which is all the API gate
 // and the token files need. clusterctl runs as its real binary against it.
-public sealed class LeaderBinary : IAsyncDisposable
+public sealed class LeaderBinary : ITestLeader, IAsyncDisposable
 {
     private readonly string _root;
     private readonly string[] _extraArgs;

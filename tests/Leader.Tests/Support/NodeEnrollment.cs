@@ -14,7 +14,7 @@ namespace Cluster.Leader.Tests.Support;
 public static class NodeEnrollment
 {
     // swarmNodeId: the swarm node the joiner's engine claims to be ("" = in no swarm yet).
-    public static async Task<(X509Certificate2 Node, X509Certificate2 Ca)> JoinAsync(LeaderBinary leader, string hostname, Action<CertificateRequest>? shapeCsr = null, Role role = Role.Agent, string swarmNodeId = "")
+    public static async Task<(X509Certificate2 Node, X509Certificate2 Ca)> JoinAsync(ITestLeader leader, string hostname, Action<CertificateRequest>? shapeCsr = null, Role role = Role.Agent, string swarmNodeId = "")
     {
         ArgumentNullException.ThrowIfNull(leader);
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -29,7 +29,7 @@ public static class NodeEnrollment
     }
 
     // The leader's own server certificate, as a client receives it.
-    public static async Task<X509Certificate2> ServerCertificateAsync(LeaderBinary leader)
+    public static async Task<X509Certificate2> ServerCertificateAsync(ITestLeader leader)
     {
         ArgumentNullException.ThrowIfNull(leader);
         X509Certificate2? seen = null;
@@ -50,7 +50,7 @@ public static class NodeEnrollment
 
     // A channel to the leader that presents `node` (mutual TLS), as cluster-agent and
     // cluster-builder connect; null presents no certificate.
-    public static GrpcChannel Channel(LeaderBinary leader, X509Certificate2? node = null)
+    public static GrpcChannel Channel(ITestLeader leader, X509Certificate2? node = null)
     {
         ArgumentNullException.ThrowIfNull(leader);
         var validate = PinnedCa.Validator(leader.CaFingerprint);

@@ -13,8 +13,8 @@ public sealed class WebhookUrlTests
     [Fact]
     public async Task Add_ListenerOnLoopback_UrlIsThePath_ListenerUrlReceivesDeliveries()
     {
-        var port = LeaderBinary.FreePort();
-        await using var leader = await LeaderBinary.StartAsync("--webhook-listen", $"127.0.0.1:{port}");
+        var port = InProcessLeader.FreePort();
+        await using var leader = await InProcessLeader.StartAsync("--webhook-listen", $"127.0.0.1:{port}");
 
         var added = await leader.CtlAsync(null, "webhook", "add", "hub", "--kind", "registry", "-o", "json");
 
@@ -48,7 +48,7 @@ public sealed class WebhookUrlTests
     [InlineData(true, true, "http://leader.example:{0}/hooks/hub")]
     public async Task Add_AddressUnknownOrAdvertised_UrlIsAlwaysThePath(bool listen, bool advertise, string? expected)
     {
-        var port = LeaderBinary.FreePort();
+        var port = InProcessLeader.FreePort();
         var args = new List<string>();
         if (listen)
         {
@@ -60,7 +60,7 @@ public sealed class WebhookUrlTests
             args.AddRange(["--advertise", "leader.example"]);
         }
 
-        await using var leader = await LeaderBinary.StartAsync([.. args]);
+        await using var leader = await InProcessLeader.StartAsync([.. args]);
 
         var added = await leader.CtlAsync(null, "webhook", "add", "hub", "--kind", "github", "-o", "json");
 

@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Cluster.Core.Security;
+using Cluster.Leader.Hosting;
+using Cluster.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Leader.Tests.Support;
+
+// The leader's own composition root (LeaderHost.StartAsync, flags parsed by LeaderCommandLine as
+// the binary parses them) hosted in the test process on 127.0.0.1, with its own temp data dir and
+// an engine socket that does not exist: the same services, gate, TLS endpoint and files as
+// cluster-leader, without a process start per test. Callers talk to it over real TLS gRPC, and
+// clusterctl runs as its real binary against it. Output holds the leader's log lines as the
+// daemon would write them (message and exception text), for secret-in-log checks.
+//
+// The binary itself (its process, signals, exit codes) is tested in tests/Daemons.Tests.
+public sealed class InProcessLeader : ITestLeader, IAsyncDisposable
+{
+    private readonly string _root;
+    private readonly RunningLeader _leader;
+    private readonly LogCapture _log;
+
+    private InProcessLeader(string root, int port, RunningLeader leader, LogCapture log)
+    {
+        _root = root;
+        Port = port;
+        _leader = leader;
+        _log = log;
+    }
+
+    public int Port { get; }
+
+    public string Address => $"127.0.0.1:{Port}";
+
+    public string DataDir => Path.Combine(_root, "data");
+
+    public string AdminToken => File.ReadAllText(Path.Combine(DataDir, "admin.token")).Trim();
+
+    public string JoinToken => File.ReadAllText(Path.Combine(DataDir, "join.token")).Trim();
+
+    public string CaFingerprint => ClusterToken.TryParse(AdminToken, out var token, out var error) ? token.CaFingerprint : throw new InvalidOperationException(error);
+
+    public string Output => _log.Text;
+
+    public IServiceProvider Services => _leader.Services;
+
+    // extraArgs: more cluster-leader flags (e.g. --webhook-listen), parsed as the binary does.
+    public static async Task<InProcessLeader> StartAsync(params string[] extraArgs)
+    {
+        var root = Directory.CreateTempSubdirectory("cluster-leader-tests-").FullName;
+        var port = InProcessLeader.FreePort();
+        var options = LeaderCommandLine.Parse(
+            ["--data-dir", Path.Combine(root, "data"), "--listen", $"127.0.0.1:{port}", "--docker-host", $"unix://{root}/no-engine.sock", .. extraArgs]);
+        var log = new LogCapture();
+        try
+        {
+            var leader = await LeaderHost.StartAsync(options, builder => builder.Logging.ClearProviders().AddProvider(log), CancellationToken.None);
+            return new InProcessLeader(root, port, leader, log);
+        }
+        catch (Exception e)
+        {
+            Directory.Delete(root, recursive: true);
+            throw new InvalidOperationException($"the leader did not start: {e.Message}\n{log.Text}", e);
+        }
+    }
+
+    // The real clusterctl binary against this leader, the token passed as CLUSTER_TOKEN (never
+    // argv), no config file. Output is stdout and stderr interleaved.
+    public async Task<ProcessResult> CtlAsync(string? token, params string[] args) =>
+        await ProcessRunner.RunAsync(Daemon.PathOf("Cli", "clusterctl"), args, TimeSpan.FromMinutes(1), new Dictionary<string, string>
+        {
+            ["CLUSTER_LEADER"] = Address,
+            ["CLUSTER_TOKEN"] = token ?? AdminToken,
+            ["CLUSTER_CONFIG"] = Path.Combine(_root, "no-clusterctl.conf"),
+        });
+
+    public async ValueTask DisposeAsync()
+    {
+        await _leader.DisposeAsync();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp dir is harmless; never fail a test on cleanup.
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    // Every log line of this leader, with the level and category the daemon's console shows.
+    private sealed class LogCapture : ILoggerProvider
+    {
+        private readonly StringBuilder _text = new();
+
+        public string Text
+        {
+            get
+            {
+                lock (_text)
+                {
+                    return _text.ToString();
+                }
+            }
+        }
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        private void Append(string line)
+        {
+            lock (_text)
+            {
+                _text.AppendLine(line);
+            }
+        }
+
+        private sealed class Logger(LogCapture capture, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                var line = $"{logLevel}: {category}[{eventId.Id}] {formatter(state, exception)}";
+                capture.Append(exception is null ? line : line + "\n" + exception);
+            }
+        }
+    }
+}
