@@ -27,7 +27,7 @@ public sealed class DigestPinTests : IAsyncLifetime
         Assert.NotEqual(0, deployTag.ExitCode);
         Assert.Contains($"is pinned to {Digest}", deployTag.Output, StringComparison.Ordinal);
         Assert.Contains("clusterctl app set web --tag 2.0", deployTag.Output, StringComparison.Ordinal);
-        Assert.Contains("[]", (await _leader.CtlAsync(null, "deployment", "list", "web", "-o", "json")).Output, StringComparison.Ordinal);
+        Assert.Empty(await _leader.DeploymentsAsync("web"));
 
         var autoSync = await _leader.CtlAsync(null, "app", "set", "web", "--auto-sync", "on");
         Assert.NotEqual(0, autoSync.ExitCode);
@@ -48,6 +48,6 @@ public sealed class DigestPinTests : IAsyncLifetime
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("a digest never changes", result.Output, StringComparison.Ordinal);
-        Assert.DoesNotContain("web", (await _leader.CtlAsync(null, "app", "list")).Output, StringComparison.Ordinal);
+        Assert.Empty(await _leader.AppsAsync());
     }
 }

@@ -41,26 +41,23 @@ public sealed class DeploymentCancelTests : IAsyncLifetime
     public async Task Cancel_FinishedDeployment_NamesItsStatusAndExitsNonZero()
     {
         // Port 1 on loopback refuses at once: the deployment fails at resolve within a second.
-        var created = await _leader.CtlAsync(null, "app", "create", "web", "--image", "127.0.0.1:1/acme/web:1.0");
-        Assert.True(created.ExitCode == 0, created.Output);
-        var deploy = await _leader.CtlAsync(null, "deploy", "web", "-o", "json");
-        Assert.NotEqual(0, deploy.ExitCode);
-        var id = await OnlyDeploymentIdAsync("failed");
+        await _leader.CreateAppAsync(new CreateAppRequest { Name = "web", Image = "127.0.0.1:1/acme/web:1.0" });
+        var finished = await _leader.DeployAsync(new DeployRequest { App = "web" });
+        Assert.Equal("failed", finished.Status);
 
-        var cli = await _leader.CtlAsync(null, "deployment", "cancel", id);
+        var cli = await _leader.CtlAsync(null, "deployment", "cancel", finished.Id);
 
         Assert.NotEqual(0, cli.ExitCode);
-        Assert.Contains($"deployment {id} of app 'web' already finished: failed", cli.Output, StringComparison.Ordinal);
+        Assert.Contains($"deployment {finished.Id} of app 'web' already finished: failed", cli.Output, StringComparison.Ordinal);
         Assert.Contains("nothing to cancel", cli.Output, StringComparison.Ordinal);
-        Assert.Equal("failed", await StatusOfAsync(id));
+        Assert.Equal("failed", Assert.Single(await _leader.DeploymentsAsync("web")).Status);
     }
 
     [Fact]
     public async Task Cancel_DuringResolve_FailsBeforeTheServiceIsChanged_AndTheWaitingDeployExitsNonZero()
     {
         await using var registry = await RateLimitingRegistry.StartAsync();
-        var created = await _leader.CtlAsync(null, "app", "create", "web", "--image", $"{registry.Address}/acme/web:1.0");
-        Assert.True(created.ExitCode == 0, created.Output);
+        await _leader.CreateAppAsync(new CreateAppRequest { Name = "web", Image = $"{registry.Address}/acme/web:1.0" });
 
         // `deploy` in "another terminal": it waits for the outcome.
         var deploy = _leader.CtlAsync(null, "deploy", "web");
@@ -89,10 +86,10 @@ public sealed class DeploymentCancelTests : IAsyncLifetime
         Assert.Contains("already finished: failed", again.Output, StringComparison.Ordinal);
 
         // The app is free again: a new deployment starts (and is cancelled the same way).
-        var next = _leader.CtlAsync(null, "deploy", "web");
+        var next = _leader.DeployAsync(new DeployRequest { App = "web" });
         var nextId = await RunningDeploymentIdAsync(registry, except: id);
         Assert.Equal(0, (await _leader.CtlAsync(null, "deployment", "cancel", nextId)).ExitCode);
-        Assert.NotEqual(0, (await next.WaitAsync(TimeSpan.FromSeconds(30))).ExitCode);
+        Assert.Equal("failed", (await next.WaitAsync(TimeSpan.FromSeconds(30))).Status);
     }
 
     // The id of the app's deployment that is running and whose resolve has reached the registry.
@@ -102,34 +99,16 @@ public sealed class DeploymentCancelTests : IAsyncLifetime
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (DateTime.UtcNow < until)
         {
-            using var list = JsonDocument.Parse((await _leader.CtlAsync(null, "deployment", "list", "web", "-o", "json")).Output);
-            var running = list.RootElement.EnumerateArray()
-                .Where(d => d.GetProperty("status").GetString() == "running" && d.GetProperty("id").GetString() != except)
-                .Select(d => d.GetProperty("id").GetString()!)
-                .FirstOrDefault();
+            var running = (await _leader.DeploymentsAsync("web")).FirstOrDefault(d => d.Status == "running" && d.Id != except);
             if (running is not null && registry.Requests > seen)
             {
-                return running;
+                return running.Id;
             }
 
-            await Task.Delay(200);
+            await Task.Delay(50);
         }
 
         throw new TimeoutException($"no running deployment of web reached the registry ({registry.Requests} requests)\nleader:\n{_leader.Output}");
-    }
-
-    private async Task<string> OnlyDeploymentIdAsync(string status)
-    {
-        using var list = JsonDocument.Parse((await _leader.CtlAsync(null, "deployment", "list", "web", "-o", "json")).Output);
-        var only = Assert.Single(list.RootElement.EnumerateArray());
-        Assert.Equal(status, only.GetProperty("status").GetString());
-        return only.GetProperty("id").GetString()!;
-    }
-
-    private async Task<string?> StatusOfAsync(string id)
-    {
-        using var shown = JsonDocument.Parse((await _leader.CtlAsync(null, "deployment", "show", id, "-o", "json")).Output);
-        return shown.RootElement.GetProperty("status").GetString();
     }
 
     // A plain-HTTP "registry" on loopback that rate-limits every request for 100 s.

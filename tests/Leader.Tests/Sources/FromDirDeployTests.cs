@@ -35,7 +35,7 @@ public sealed class FromDirDeployTests : IAsyncLifetime, IDisposable
         Assert.Contains("nothing was uploaded", deploy.Output, StringComparison.Ordinal);
         Assert.True(raw.GrpcStatus == 9 && raw.GrpcMessage.Contains("no build server is connected", StringComparison.Ordinal), raw.ToString());
         Assert.Empty(Directory.EnumerateFileSystemEntries(Uploads));
-        Assert.Equal("[]", (await _leader.CtlAsync(null, "deployment", "list", "web", "-o", "json")).Output.Trim());
+        Assert.Empty(await _leader.DeploymentsAsync("web"));
         using var shown = JsonDocument.Parse((await _leader.CtlAsync(null, "app", "show", "web", "-o", "json")).Output);
         Assert.Equal("dir", shown.RootElement.GetProperty("source").GetString());
     }
@@ -43,7 +43,7 @@ public sealed class FromDirDeployTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task FromDirApp_DeployWithoutAFolder_IsRefusedWithWhatToType()
     {
-        Assert.Equal(0, (await _leader.CtlAsync(null, "app", "create", "web", "--from-dir")).ExitCode);
+        await _leader.CreateAppAsync(new CreateAppRequest { Name = "web", FromDir = true });
 
         var plain = await _leader.CtlAsync(null, "deploy", "web");
         var tagged = await _leader.CtlAsync(null, "deploy", "web", "--tag", "1.0", "--from-dir", _dir);
@@ -52,14 +52,14 @@ public sealed class FromDirDeployTests : IAsyncLifetime, IDisposable
         Assert.Contains("clusterctl deploy web --from-dir PATH", plain.Output, StringComparison.Ordinal);
         Assert.NotEqual(0, tagged.ExitCode);
         Assert.Contains("--tag and --from-dir do not go together", tagged.Output, StringComparison.Ordinal);
-        Assert.Equal("[]", (await _leader.CtlAsync(null, "deployment", "list", "web", "-o", "json")).Output.Trim());
+        Assert.Empty(await _leader.DeploymentsAsync("web"));
     }
 
     [Fact]
     public async Task ImageOrGitApp_DeployFromDir_IsRefusedWithWhatToType()
     {
-        Assert.Equal(0, (await _leader.CtlAsync(null, "app", "create", "img", "--image", "nginx:1.27")).ExitCode);
-        Assert.Equal(0, (await _leader.CtlAsync(null, "app", "create", "src", "--git", "https://git.example.com/acme/web.git")).ExitCode);
+        await _leader.CreateAppAsync(new CreateAppRequest { Name = "img", Image = "nginx:1.27" });
+        await _leader.CreateAppAsync(new CreateAppRequest { Name = "src", GitUrl = "https://git.example.com/acme/web.git" });
         var folder = Folder("web", ("Dockerfile", "FROM scratch\n"));
 
         var image = await _leader.CtlAsync(null, "deploy", "img", "--from-dir", folder);
@@ -79,7 +79,7 @@ public sealed class FromDirDeployTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task FolderOverTheLeadersCap_IsRefusedBeforeUploadSayingHowToFixIt()
     {
-        Assert.Equal(0, (await _leader.CtlAsync(null, "app", "create", "web", "--from-dir")).ExitCode);
+        await _leader.CreateAppAsync(new CreateAppRequest { Name = "web", FromDir = true });
         var folder = Folder("web", ("Dockerfile", "FROM scratch\n"));
         File.WriteAllBytes(Path.Combine(folder, "big.bin"), new byte[200_000]);
 
@@ -103,7 +103,7 @@ public sealed class FromDirDeployTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task PathThatIsNotADirectory_IsRefusedSayingSo()
     {
-        Assert.Equal(0, (await _leader.CtlAsync(null, "app", "create", "web", "--from-dir")).ExitCode);
+        await _leader.CreateAppAsync(new CreateAppRequest { Name = "web", FromDir = true });
         var file = Path.Combine(_dir, "Dockerfile");
         File.WriteAllText(file, "FROM scratch\n");
 
@@ -131,7 +131,7 @@ public sealed class FromDirDeployTests : IAsyncLifetime, IDisposable
         Assert.Contains("--ref", withRef.Output, StringComparison.Ordinal);
         Assert.True(autoSync.GrpcStatus == 3 && autoSync.GrpcMessage.Contains("--auto-sync", StringComparison.Ordinal), autoSync.ToString());
         Assert.True(twoSources.GrpcStatus == 3 && twoSources.GrpcMessage.Contains("exactly one source", StringComparison.Ordinal), twoSources.ToString());
-        Assert.Equal("[]", (await _leader.CtlAsync(null, "app", "list", "-o", "json")).Output.Trim());
+        Assert.Empty(await _leader.AppsAsync());
     }
 
     private string Uploads => Path.Combine(_leader.DataDir, "uploads");

@@ -1,8 +1,15 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Net.Sockets;
 using System.Text;
 using Cluster.Core.Security;
 using Cluster.Leader.Hosting;
+using Cluster.Protos.Admin.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+using AdminApps = Cluster.Protos.Admin.V1.Apps;
+using AdminDeployments = Cluster.Protos.Admin.V1.Deployments;
+using AdminNodes = Cluster.Protos.Admin.V1.Nodes;
 using Cluster.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
@@ -22,6 +29,7 @@ public sealed class InProcessLeader : ITestLeader, IAsyncDisposable
     private readonly string _root;
     private readonly RunningLeader _leader;
     private readonly LogCapture _log;
+    private readonly Lazy<GrpcChannel> _admin;
 
     private InProcessLeader(string root, int port, RunningLeader leader, LogCapture log)
     {
@@ -29,6 +37,7 @@ public sealed class InProcessLeader : ITestLeader, IAsyncDisposable
         Port = port;
         _leader = leader;
         _log = log;
+        _admin = new Lazy<GrpcChannel>(OpenAdminChannel);
     }
 
     public int Port { get; }
@@ -77,8 +86,56 @@ public sealed class InProcessLeader : ITestLeader, IAsyncDisposable
             ["CLUSTER_CONFIG"] = Path.Combine(_root, "no-clusterctl.conf"),
         });
 
+    // The leader's state read over the admin API (TLS, CA pinned, admin token): for checks of what
+    // the leader holds, where the test is not about how clusterctl prints it. Cheaper than a
+    // clusterctl process per look, which matters in polling loops.
+    public async Task<IReadOnlyList<App>> AppsAsync() =>
+        (await new AdminApps.AppsClient(_admin.Value).ListAppsAsync(new ListAppsRequest(), Authorized())).Apps;
+
+    public async Task<IReadOnlyList<Deployment>> DeploymentsAsync(string app) =>
+        (await new AdminDeployments.DeploymentsClient(_admin.Value).ListDeploymentsAsync(new ListDeploymentsRequest { App = app }, Authorized())).Deployments;
+
+    public async Task<IReadOnlyList<Node>> NodesAsync() =>
+        (await new AdminNodes.NodesClient(_admin.Value).ListNodesAsync(new ListNodesRequest(), Authorized())).Nodes;
+
+    // Setup through the admin API, for tests about something else than `clusterctl app create`.
+    public async Task<App> CreateAppAsync(CreateAppRequest request) =>
+        await new AdminApps.AppsClient(_admin.Value).CreateAppAsync(request, Authorized());
+
+    // A deployment through the admin API, followed to its final record.
+    public async Task<Deployment> DeployAsync(DeployRequest request)
+    {
+        using var call = new AdminDeployments.DeploymentsClient(_admin.Value).Deploy(request, Authorized());
+        while (await call.ResponseStream.MoveNext(CancellationToken.None))
+        {
+            if (call.ResponseStream.Current.Finished is { } finished)
+            {
+                return finished;
+            }
+        }
+
+        throw new InvalidOperationException($"the deployment of {request.App} ended without its final record");
+    }
+
+    private CallOptions Authorized() =>
+        new(new Metadata { { "authorization", "Bearer " + AdminToken } }, DateTime.UtcNow.AddSeconds(30));
+
+    private GrpcChannel OpenAdminChannel()
+    {
+        var validate = PinnedCa.Validator(CaFingerprint);
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+            certificate is X509Certificate2 leaf && validate(leaf, chain, errors);
+        return GrpcChannel.ForAddress($"https://{Address}", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (_admin.IsValueCreated)
+        {
+            _admin.Value.Dispose();
+        }
+
         await _leader.DisposeAsync();
         try
         {
