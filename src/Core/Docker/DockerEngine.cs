@@ -357,11 +357,13 @@ public sealed class DockerEngine : IDockerEngine, IDisposable
     private static string? ErrorOf(JSONMessage message) =>
         message.Error?.Message is { Length: > 0 } m ? m.Trim() : null;
 
-    // Docker reports Go's GOARCH; OCI platforms use the same names except for a few aliases.
+    // Docker reports the kernel's machine name (uname -m); OCI platforms use Go's GOARCH names.
     private static string NormalizeArchitecture(string? architecture) => architecture switch
     {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
+        "armv7l" or "armv6l" or "armhf" => "arm",
+        "i386" or "i686" => "386",
         null or "" => "unknown",
         _ => architecture,
     };

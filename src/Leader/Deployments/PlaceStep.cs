@@ -42,7 +42,7 @@ public sealed class PlaceStep(DockerEngine engine, RegistryClient registry, Owne
         var platforms = await registry.GetPlatformsAsync(context.Host!, image, context.Login, cancellationToken);
         if (platforms.Check.Ok && platforms.Value is { Count: > 0 } covered)
         {
-            var missing = context.Targets.Where(n => !covered.Any(p => p.StartsWith($"{n.Os}/{n.Architecture}", StringComparison.Ordinal))).ToList();
+            var missing = Placement.WithoutPlatform(context.Targets, covered);
             if (missing.Count > 0)
             {
                 return StepOutcome.Failed($"{context.Image.FamiliarString} has no image for {string.Join(", ", missing.Select(n => $"node {n.Hostname} ({n.Os}/{n.Architecture})"))}; it provides {string.Join(", ", covered)}");

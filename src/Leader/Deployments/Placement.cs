@@ -44,4 +44,19 @@ public static class Placement
         var equal = string.Equals(actual, parts[1], StringComparison.OrdinalIgnoreCase);
         return negate ? !equal : equal;
     }
+
+    // The nodes among targets that no platform of the image covers. platforms are "os/arch" or
+    // "os/arch/variant" as the registry lists them; a node matches on os and architecture exactly
+    // (its variant is not known), so linux/arm64 never stands in for an arm node, nor the reverse.
+    public static IReadOnlyList<SwarmNode> WithoutPlatform(IEnumerable<SwarmNode> targets, IReadOnlyCollection<string> platforms)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        ArgumentNullException.ThrowIfNull(platforms);
+        var covered = platforms
+            .Select(p => p.Split('/'))
+            .Where(p => p.Length >= 2)
+            .Select(p => $"{p[0]}/{p[1]}")
+            .ToHashSet(StringComparer.Ordinal);
+        return targets.Where(n => !covered.Contains($"{n.Os}/{n.Architecture}")).ToList();
+    }
 }
