@@ -7,7 +7,7 @@ namespace Cluster.Leader.Agents;
 // The nodes as admins see them: each joined agent, matched to the swarm's node list by swarm
 // node id, with its liveness from the session registry; swarm nodes without an agent are listed
 // too, as down, so a node that never got an agent is visible.
-public sealed class NodeService(NodeStore nodes, SessionRegistry sessions, DockerEngine engine, Builds.BuilderRegistry? builders = null)
+public sealed class NodeService(NodeStore nodes, SessionRegistry sessions, DockerEngine engine, IBuilderSessions? builders = null)
 {
     public sealed record View(string Id, string Hostname, string Role, string SwarmNodeId, string Status, long CredentialRevision, DateTime? LastSeen, string EngineVersion, string Architecture);
 
@@ -44,7 +44,7 @@ public sealed class NodeService(NodeStore nodes, SessionRegistry sessions, Docke
         // Build servers (role builder), live while their builder session is open.
         foreach (var builder in nodes.All().Where(n => n.Role == "builder" && !n.Revoked))
         {
-            var live = builders?.Find(builder.Id);
+            var live = builders?.Live(builder.Id);
             views.Add(new View(builder.Id, live?.Hostname ?? builder.Hostname, "builder", builder.SwarmNodeId,
                 live is not null ? "ready" : "down", 0, live?.LastHeartbeat ?? builder.LastSeen, builder.EngineVersion, builder.Architecture));
         }
@@ -63,7 +63,7 @@ public sealed class NodeService(NodeStore nodes, SessionRegistry sessions, Docke
         var node = nodes.Revoke(idOrHostname, actor)
             ?? throw new OperationException(OperationError.NotFound, $"no node '{idOrHostname}'; `clusterctl node list` shows ids and hostnames");
         sessions.Find(node.Id)?.Close();
-        builders?.Find(node.Id)?.Close();
+        builders?.Close(node.Id);
     }
 
     public NodeRecord Readmit(string idOrHostname, string actor) =>

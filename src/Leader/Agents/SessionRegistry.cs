@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Cluster.Leader.Credentials;
-using Cluster.Leader.Hosting;
 using Cluster.Protos.Agent.V1;
 
 namespace Cluster.Leader.Agents;
@@ -37,7 +36,7 @@ public sealed partial class SessionRegistry : IDisposable
 
     private readonly IPinSource _pins;
 
-    public SessionRegistry(CredentialService credentials, IPinSource pins, LeaderOptions options, TimeProvider time, ILogger<SessionRegistry> log)
+    public SessionRegistry(CredentialService credentials, IPinSource pins, AgentOptions options, TimeProvider time, ILogger<SessionRegistry> log)
     {
         _pins = pins;
         ArgumentNullException.ThrowIfNull(credentials);

@@ -1,6 +1,5 @@
 using Cluster.Core.Docker;
 using Cluster.Leader.Apps;
-using Cluster.Leader.ClusterConfig;
 using Cluster.Leader.Credentials;
 using Cluster.Leader.Operations;
 using Cluster.Leader.Sources;

@@ -1,6 +1,5 @@
 using Cluster.Core.Docker;
 using Cluster.Leader.Agents;
-using Cluster.Leader.ClusterConfig;
 using Cluster.Leader.Storage;
 
 namespace Cluster.Leader.Builds;

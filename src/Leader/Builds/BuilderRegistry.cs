@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
+using Cluster.Leader.Agents;
 
 namespace Cluster.Leader.Builds;
 
 // The live builder sessions, one per builder node. A newer session of the same node replaces
 // the older one. Closing a session fails the jobs still running on it.
-public sealed partial class BuilderRegistry(ILogger<BuilderRegistry> log)
+public sealed partial class BuilderRegistry(ILogger<BuilderRegistry> log) : IBuilderSessions
 {
     private readonly ConcurrentDictionary<string, BuilderConnection> _sessions = new(StringComparer.Ordinal);
     private readonly Lock _reserve = new();
@@ -14,6 +15,10 @@ public sealed partial class BuilderRegistry(ILogger<BuilderRegistry> log)
     public bool ShuttingDown { get; private set; }
 
     public BuilderConnection? Find(string nodeId) => _sessions.TryGetValue(nodeId, out var s) ? s : null;
+
+    (string Hostname, DateTime LastHeartbeat)? IBuilderSessions.Live(string nodeId) => Find(nodeId) is { } s ? (s.Hostname, s.LastHeartbeat) : null;
+
+    void IBuilderSessions.Close(string nodeId) => Find(nodeId)?.Close();
 
     public void Open(BuilderConnection session)
     {

@@ -3,7 +3,6 @@ using System.Text.RegularExpressions;
 using Cluster.Core.Credentials;
 using Cluster.Core.Images;
 using Cluster.Core.Registry;
-using Cluster.Leader.ClusterConfig;
 using Cluster.Leader.Security;
 using Cluster.Leader.Storage;
 using Cluster.Leader.Operations;

@@ -14,6 +14,7 @@ using Cluster.Leader.Credentials;
 using Cluster.Leader.Credentials.Helpers;
 using Cluster.Leader.Security;
 using Cluster.Leader.Sources;
+using Cluster.Leader.Storage;
 using Cluster.Leader.Webhooks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -101,6 +102,7 @@ public static partial class LeaderHost
         builder.Services.AddSingleton<NodeAuthenticator>();
         builder.Services.AddSingleton<SwarmMembership>();
         builder.Services.AddSingleton<IPinSource, PinnedImages>();
+        builder.Services.AddSingleton(new AgentOptions { HeartbeatPeriod = options.HeartbeatPeriod });
         builder.Services.AddSingleton<SessionRegistry>();
         builder.Services.AddSingleton<PrePullReports>();
         builder.Services.AddSingleton<NodeService>();
@@ -109,6 +111,7 @@ public static partial class LeaderHost
         builder.Services.AddSingleton<AppService>();
         builder.Services.AddSingleton(options.Builds);
         builder.Services.AddSingleton<BuilderRegistry>();
+        builder.Services.AddSingleton<IBuilderSessions>(sp => sp.GetRequiredService<BuilderRegistry>());
         builder.Services.AddSingleton(_ => new SshHostKeyScanner());
         builder.Services.AddSingleton<GitCredentialService>();
         builder.Services.AddSingleton<BuildTopology>();

@@ -32,7 +32,7 @@ public sealed class HelperRefresherTests : IAsyncLifetime, IDisposable
         _helpers.Install("rotate", $"if [ -e {fail} ]; then echo \"backend down, last key $AWS_SECRET_ACCESS_KEY\" >&2; exit 1; fi; n=$(cat {counter} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {counter}; printf '{{\"Username\":\"bot\",\"Secret\":\"tok-%s\"}}' $n");
         _state = LeaderState.Open(Path.Combine(_helpers.Dir, "data"));
         var options = new HelperOptions { SearchPath = _helpers.SearchPath, Timeout = TimeSpan.FromSeconds(20) };
-        _credentials = new CredentialService(_state.Database, _state.Secrets, new RegistryClient(time: _time), new ClusterSettings(_state.Database), new Cluster.Leader.Apps.AppCredentialUsers(_state.Database), _time, NullLogger<CredentialService>.Instance);
+        _credentials = new CredentialService(_state.Database, _state.Secrets, new RegistryClient(time: _time), new Cluster.Leader.Storage.ClusterSettings(_state.Database), new Cluster.Leader.Apps.AppCredentialUsers(_state.Database), _time, NullLogger<CredentialService>.Instance);
         _credentials.Changed += c => { lock (_changes) { _changes.Add(c); } };
         _helperCredentials = new HelperCredentials(_state.Database, _state.Secrets, _credentials,
             new CredentialHelperRunner(options, _time, NullLogger<CredentialHelperRunner>.Instance), options, _time, NullLogger<HelperCredentials>.Instance);

@@ -1,7 +1,7 @@
 using Cluster.Core.Images;
-using Cluster.Leader.Deployments;
+using Cluster.Leader.Builds;
 
-namespace Cluster.Leader.Builds;
+namespace Cluster.Leader.Deployments;
 
 // Step "build" of a deployment of a git app or of an app built from an uploaded folder
 // (StepOrder.Build, before resolve): the build server fetches (the commit, or the folder from

@@ -1,6 +1,4 @@
-using Cluster.Leader.Storage;
-
-namespace Cluster.Leader.ClusterConfig;
+namespace Cluster.Leader.Storage;
 
 // Cluster-wide settings, persisted in the leader's database: which credential build servers
 // push with, and the HOST/PATH namespace built images go to.

@@ -1,9 +1,9 @@
-using Cluster.Leader.Api;
+using Cluster.Leader.Builds;
 using Cluster.Protos.Admin.V1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 
-namespace Cluster.Leader.Builds;
+namespace Cluster.Leader.Api;
 
 // cluster.admin.v1.GitCredentials over GitCredentialService (admin token required, as for every
 // cluster.admin.v1 service). Answers never carry a token or private key; SSH credentials show

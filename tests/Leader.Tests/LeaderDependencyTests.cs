@@ -1,0 +1,164 @@
+using Cluster.Leader.Hosting;
+using Cluster.Leader.Tests.Support;
+
+namespace Cluster.Leader.Tests;
+
+// The leader's folders (namespaces Cluster.Leader.X) depend on each other exactly as README's
+// "Architecture" section draws: the graph is read from the compiled assembly (TypeReferences:
+// signatures and method bodies), so a new `using` of another feature, a partly qualified name
+// or a lambda reaching across fails here, and so does an edge that went away while the table
+// (and the README) still shows it. Change the README's drawing with this table.
+public sealed class LeaderDependencyTests
+{
+    // Each folder and the folders it uses. Storage and Operations (domain errors) are used by
+    // nearly all and use nothing of the leader.
+    private static readonly Dictionary<string, string[]> Drawn = new()
+    {
+        ["Hosting"] = ["Agents", "Api", "Apps", "AutoSync", "Builds", "ClusterConfig", "Credentials", "Deployments", "Security", "Sources", "Storage", "Webhooks"],
+        ["Api"] = ["Agents", "Apps", "AutoSync", "Builds", "ClusterConfig", "Credentials", "Deployments", "Operations", "Security", "Sources", "Storage", "Webhooks"],
+        ["Webhooks"] = ["AutoSync", "Hosting", "Operations", "Security", "Storage"],
+        ["AutoSync"] = ["Credentials", "Deployments", "Operations", "Storage"],
+        ["Deployments"] = ["Agents", "Apps", "Builds", "Credentials", "Operations", "Sources", "Storage"],
+        ["Builds"] = ["Agents", "Apps", "Credentials", "Hosting", "Operations", "Security", "Sources", "Storage"],
+        ["Sources"] = ["Apps", "Builds", "Operations", "Storage"],
+        ["Apps"] = ["AutoSync", "Builds", "Credentials", "Operations", "Sources", "Storage"],
+        ["ClusterConfig"] = ["Credentials", "Operations", "Security", "Storage"],
+        ["Agents"] = ["Credentials", "Operations", "Security", "Storage"],
+        ["Credentials"] = ["Operations", "Security", "Storage"],
+        ["Security"] = ["Operations", "Storage"],
+        ["Operations"] = [],
+        ["Storage"] = [],
+    };
+
+    // The cycles left (README "Limits today", #15 item 6): each set is one strongly connected
+    // group of folders. Breaking one makes this test fail until the list (and README) say so.
+    private static readonly string[][] KnownCycles =
+    [
+        // Builds and Webhooks read LeaderOptions (Hosting, the composition root, which uses every
+        // folder); Apps uses AutoSync (the minimum interval) and Builds (Git credentials), and
+        // Sources and Builds use each other. So Apps still reaches Deployments through them.
+        ["Api", "Apps", "AutoSync", "Builds", "Deployments", "Hosting", "Sources", "Webhooks"],
+    ];
+
+    [Fact]
+    public void LeaderFolders_DependOnEachOther_ExactlyAsDrawn()
+    {
+        var actual = Graph();
+
+        var extra = actual.SelectMany(kv => kv.Value.Keys.Where(to => !(Drawn.GetValueOrDefault(kv.Key) ?? []).Contains(to)).Select(to => $"{kv.Key} -> {to} ({kv.Value[to]})")).ToList();
+        var gone = Drawn.SelectMany(kv => kv.Value.Where(to => !(actual.GetValueOrDefault(kv.Key)?.ContainsKey(to) ?? false)).Select(to => $"{kv.Key} -> {to}")).ToList();
+
+        Assert.True(extra.Count == 0, "dependencies the README does not draw:\n" + string.Join("\n", extra));
+        Assert.True(gone.Count == 0, "drawn dependencies the code no longer has (update README and this table):\n" + string.Join("\n", gone));
+        Assert.Equal(Drawn.Keys.Order(StringComparer.Ordinal), actual.Keys.Concat(Drawn.Keys.Where(k => Drawn[k].Length == 0)).Distinct().Order(StringComparer.Ordinal));
+    }
+
+    // The direction the issue asks for between the four core features: Deployments uses Apps and
+    // Agents, both use Credentials, and nothing points back up, directly or through another folder.
+    [Theory]
+    [InlineData("Credentials", "Apps")]
+    [InlineData("Credentials", "Agents")]
+    [InlineData("Credentials", "Deployments")]
+    // Not yet ("Apps", "Deployments"): see KnownCycles.
+    [InlineData("Agents", "Deployments")]
+    [InlineData("Credentials", "Api")]
+    [InlineData("Storage", "Credentials")]
+    public void CoreFeatures_NeverReachBackUp(string from, string notReached)
+    {
+        var graph = Graph();
+        var seen = new HashSet<string>(StringComparer.Ordinal) { from };
+        var next = new Queue<string>([from]);
+        while (next.TryDequeue(out var folder))
+        {
+            foreach (var to in (graph.GetValueOrDefault(folder)?.Keys.AsEnumerable() ?? []).Where(seen.Add))
+            {
+                next.Enqueue(to);
+            }
+        }
+
+        Assert.DoesNotContain(notReached, seen);
+    }
+
+    [Fact]
+    public void Cycles_AreOnlyTheKnownOnes()
+    {
+        var graph = Drawn.ToDictionary(kv => kv.Key, kv => kv.Value);
+        var groups = StronglyConnected(graph).Where(g => g.Count > 1).Select(g => string.Join(", ", g.Order(StringComparer.Ordinal))).Order(StringComparer.Ordinal).ToList();
+
+        Assert.Equal(KnownCycles.Select(c => string.Join(", ", c.Order(StringComparer.Ordinal))).Order(StringComparer.Ordinal), groups);
+    }
+
+    // folder -> (folder it uses -> one example reference, for messages).
+    private static Dictionary<string, Dictionary<string, string>> Graph()
+    {
+        var edges = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+        foreach (var type in typeof(LeaderHost).Assembly.GetTypes().Where(t => !t.IsNested))
+        {
+            if (Folder(type) is not { } from)
+            {
+                continue;
+            }
+
+            var tos = edges.TryGetValue(from, out var known) ? known : edges[from] = new(StringComparer.Ordinal);
+            foreach (var (target, where) in TypeReferences.Of(type))
+            {
+                if (target.Assembly == type.Assembly && Folder(target) is { } to && to != from)
+                {
+                    tos.TryAdd(to, $"{target.Name} in {type.Namespace}.{where}");
+                }
+            }
+        }
+
+        return edges;
+    }
+
+    private static string? Folder(Type type) =>
+        type.Namespace is { } ns && ns.StartsWith("Cluster.Leader.", StringComparison.Ordinal) ? ns["Cluster.Leader.".Length..].Split('.')[0] : null;
+
+    // Tarjan's strongly connected components.
+    private static List<List<string>> StronglyConnected(Dictionary<string, string[]> graph)
+    {
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        var low = new Dictionary<string, int>(StringComparer.Ordinal);
+        var stack = new Stack<string>();
+        var groups = new List<List<string>>();
+
+        void Visit(string v)
+        {
+            index[v] = low[v] = index.Count;
+            stack.Push(v);
+            foreach (var w in graph.GetValueOrDefault(v, []))
+            {
+                if (!index.TryGetValue(w, out var reached))
+                {
+                    Visit(w);
+                    low[v] = Math.Min(low[v], low[w]);
+                }
+                else if (stack.Contains(w))
+                {
+                    low[v] = Math.Min(low[v], reached);
+                }
+            }
+
+            if (low[v] == index[v])
+            {
+                var group = new List<string>();
+                string w;
+                do
+                {
+                    w = stack.Pop();
+                    group.Add(w);
+                }
+                while (w != v);
+                groups.Add(group);
+            }
+        }
+
+        foreach (var v in graph.Keys.Order(StringComparer.Ordinal).Where(v => !index.ContainsKey(v)))
+        {
+            Visit(v);
+        }
+
+        return groups;
+    }
+}
