@@ -94,6 +94,75 @@ internal sealed partial class GitFetcher(TimeSpan bound)
         return commit;
     }
 
+    // Which commit `gitRef` (a branch; the remote's HEAD when empty) of `url` points at now, as
+    // `git ls-remote` reads it from the server: no object is fetched and no work tree made. The
+    // credential travels exactly as for FetchAsync (jobDir holds only the pinned host keys and the
+    // public key). A tag or a commit SHA is refused (they never move, so there is nothing to
+    // follow); so is a branch the server does not have. BuildFailure ("fetch") says what failed.
+    public async Task<string> HeadAsync(string url, string gitRef, string jobDir, GitAuth? auth, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(jobDir);
+        var remote = GitRemote.TryParse(url, out var r) ? r : null;
+        var env = Environment(jobDir, auth);
+        var branch = (gitRef ?? "").Trim();
+        if (branch.StartsWith('-') || branch.StartsWith("refs/", StringComparison.Ordinal) && !branch.StartsWith("refs/heads/", StringComparison.Ordinal))
+        {
+            throw new BuildFailure("fetch", $"--ref '{gitRef}' is not a branch");
+        }
+
+        if (IsFullSha(branch))
+        {
+            throw new BuildFailure("fetch", $"--ref {branch} is a commit, which never moves: Auto-Sync follows branches");
+        }
+
+        branch = branch.StartsWith("refs/heads/", StringComparison.Ordinal) ? branch["refs/heads/".Length..] : branch;
+        string[] patterns = branch.Length == 0 ? ["HEAD"] : [$"refs/heads/{branch}", $"refs/tags/{branch}"];
+        SshAgent? agent = null;
+        (int ExitCode, string Output, string Error) listed;
+        try
+        {
+            if (remote?.Transport == GitTransport.Ssh)
+            {
+                agent = await UseSshAsync(remote, jobDir, auth, env, _ => { }, cancellationToken);
+            }
+
+            listed = await RunAsync([.. AuthArgs(auth), "ls-remote", "--", url, .. patterns], env, auth, cancellationToken, check: false);
+        }
+        finally
+        {
+            if (agent is not null)
+            {
+                await agent.DisposeAsync();
+            }
+        }
+
+        if (listed.ExitCode != 0)
+        {
+            var why = remote?.Transport == GitTransport.Ssh
+                ? ExplainSsh(url, remote, listed.Error, auth).Replace("cannot fetch ", "cannot read the branch head of ", StringComparison.Ordinal)
+                : $"cannot read the branch head of {url}: {Explain(listed.Error, auth)}";
+            throw new BuildFailure("fetch", why, lastLines: Tail(listed.Error));
+        }
+
+        var refs = listed.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split('\t'))
+            .Where(parts => parts.Length == 2 && IsFullSha(parts[0]))
+            .ToDictionary(parts => parts[1], parts => parts[0], StringComparer.Ordinal);
+        if (refs.TryGetValue(patterns[0], out var commit))
+        {
+            return commit;
+        }
+
+        if (branch.Length > 0 && refs.ContainsKey($"refs/tags/{branch}"))
+        {
+            throw new BuildFailure("fetch", $"'{branch}' is a tag of {url}, not a branch: tags do not move, so Auto-Sync does not follow them (deploy a new tag with `clusterctl app set` and `clusterctl deploy`, or follow a branch)");
+        }
+
+        throw new BuildFailure("fetch", branch.Length == 0
+            ? $"{url} names no default branch (HEAD); give the app a branch with --ref"
+            : $"{url} has no branch '{branch}'; check --ref");
+    }
+
     public static bool IsFullSha(string value) =>
         value.Length is 40 or 64 && value.All(char.IsAsciiHexDigitLower);
 

@@ -70,6 +70,45 @@ internal sealed partial class BuildRunner(DockerEngine engine, GitFetcher git, B
         return result;
     }
 
+    // Auto-Sync's question: the commit a branch points at now (GitFetcher.HeadAsync), answered
+    // with exactly one GitHeadResult; its own directory (pinned host keys, public key only) is
+    // deleted afterwards. Bounded by `bound` whatever the leader's own deadline.
+    public async Task<GitHeadResult> CheckHeadAsync(GitHeadCheck check, TimeSpan bound, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        var result = new GitHeadResult { CheckId = check.CheckId };
+        var dir = Path.Combine(options.WorkDir, "heads", SafeName(check.CheckId));
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(bound);
+        try
+        {
+            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            result.Commit = await git.HeadAsync(check.GitUrl, check.GitRef, dir, AuthOf(check.GitCredential), limit.Token);
+            result.Ok = true;
+        }
+        catch (BuildFailure e)
+        {
+            result.Error = e.Message;
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            result.Error = cancellationToken.IsCancellationRequested
+                ? "the build server stopped the check (its session ended)"
+                : $"reading the branch head of {check.GitUrl} took longer than {bound.TotalSeconds:0} s";
+        }
+        finally
+        {
+            TryDelete(dir);
+        }
+
+        return result;
+    }
+
+    private static GitAuth? AuthOf(GitCredential? c) =>
+        c is not null && (c.Token.Length > 0 || c.SshPrivateKey.Length > 0)
+            ? new GitAuth(c.Username, c.Token) { Name = c.Name, SshPrivateKey = c.SshPrivateKey, KnownHosts = c.KnownHosts }
+            : null;
+
     private async Task BuildAsync(BuildJob job, string jobDir, BuildResult result, Action<string> say, Func<Stream, CancellationToken, Task>? fetchContext, CancellationToken cancellationToken)
     {
         if (job.PushLocalImage.Length > 0)
@@ -97,9 +136,7 @@ internal sealed partial class BuildRunner(DockerEngine engine, GitFetcher git, B
         else
         {
             var source = Path.Combine(jobDir, "src");
-            var auth = job.GitCredential is { } c && (c.Token.Length > 0 || c.SshPrivateKey.Length > 0)
-                ? new GitAuth(c.Username, c.Token) { Name = c.Name, SshPrivateKey = c.SshPrivateKey, KnownHosts = c.KnownHosts }
-                : null;
+            var auth = AuthOf(job.GitCredential);
             var commit = await git.FetchAsync(job.GitUrl, job.GitRef, jobDir, source, auth, say, cancellationToken);
             result.GitCommit = commit;
 

@@ -33,6 +33,9 @@ internal sealed partial class BuilderSession(
 {
     private static readonly TimeSpan DefaultHeartbeatPeriod = TimeSpan.FromSeconds(5);
 
+    // One branch-head check (git ls-remote) is given up after this.
+    private static readonly TimeSpan HeadCheckBound = TimeSpan.FromSeconds(60);
+
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _jobs = new(StringComparer.Ordinal);
 
     public async Task RunAsync(Action onEstablished, CancellationToken stoppingToken)
@@ -174,6 +177,11 @@ internal sealed partial class BuilderSession(
             {
                 case BuildOrder.KindOneofCase.Job:
                     jobs.Add(RunJobAsync(client, order.Job, outbound, cancellationToken));
+                    break;
+                case BuildOrder.KindOneofCase.HeadCheck:
+                    // Cheap (one ls-remote), so it takes no build slot; off the read loop all the same.
+                    var check = order.HeadCheck;
+                    jobs.Add(Task.Run(async () => outbound.TryWrite(new BuilderMessage { Head = OutgoingLimits.Head(await runner.CheckHeadAsync(check, HeadCheckBound, cancellationToken)) }), CancellationToken.None));
                     break;
                 case BuildOrder.KindOneofCase.Cancel:
                     if (_jobs.TryGetValue(order.Cancel.JobId, out var cts))

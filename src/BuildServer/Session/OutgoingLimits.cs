@@ -28,5 +28,12 @@ internal static class OutgoingLimits
         return new BuilderMessage { Result = result };
     }
 
+    public static GitHeadResult Head(GitHeadResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        result.Error = Cut(result.Error, MaxErrorChars);
+        return result;
+    }
+
     private static string Cut(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 }

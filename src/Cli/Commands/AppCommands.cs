@@ -139,7 +139,7 @@ internal static class AppCommands
             {
                 var check = app.LastCheck;
                 await stdout.WriteLineAsync($"last check:  {(check?.At is { } at ? at.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "(not yet)")}");
-                await stdout.WriteLineAsync($"result:      {check?.Result ?? "pending"}{(check?.Digest is { } seen ? $" ({seen})" : "")}{(check?.Trigger is { } by ? $", by {by}" : "")}");
+                await stdout.WriteLineAsync($"result:      {check?.Result ?? "pending"}{((check?.Digest ?? check?.Commit) is { } seen ? $" ({seen})" : "")}{(check?.Trigger is { } by ? $", by {by}" : "")}");
                 await stdout.WriteLineAsync($"last error:  {check?.Error ?? "(none)"}");
                 await stdout.WriteLineAsync($"next check:  {(app.NextCheck is { } next ? next.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "(not scheduled)")}");
             }

@@ -20,7 +20,7 @@ internal sealed record AppView(string Name, string Source, string Image, string 
         [.. a.Constraints], [.. a.Publish], a.Env.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
         a.AutoSyncIntervalSeconds, a.SyncIntervalSeconds == 0 ? null : a.SyncIntervalSeconds,
         a.LastCheck is null ? null : new AutoSyncCheckView(
-            a.LastCheck.At?.ToDateTime(), a.LastCheck.Result, Null(a.LastCheck.Error), Null(a.LastCheck.Digest), Null(a.LastCheck.Trigger), Null(a.LastCheck.Deployment)),
+            a.LastCheck.At?.ToDateTime(), a.LastCheck.Result, Null(a.LastCheck.Error), Null(a.LastCheck.Digest), Null(a.LastCheck.Trigger), Null(a.LastCheck.Deployment)) { Commit = Null(a.LastCheck.Commit) },
         a.NextCheck?.ToDateTime())
     {
         RunningTag = string.IsNullOrEmpty(a.RunningTag) ? null : a.RunningTag,

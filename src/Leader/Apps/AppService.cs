@@ -95,6 +95,10 @@ public sealed partial class AppService
             record.Image = image.Name;
             record.Tag = image.Tag ?? "latest";
         }
+        else if (hasGit && spec.AutoSync && AutoSync.WatchedApps.IsCommit((spec.GitRef ?? "").Trim()))
+        {
+            throw new OperationException(OperationError.InvalidArgument, GitCommitNotFollowed(spec.Name!, spec.GitRef!.Trim()));
+        }
         else if (spec.FromDir)
         {
             Sources.DirSource.Validate(spec);
@@ -211,6 +215,11 @@ public sealed partial class AppService
                 app.PinnedWithTag = false;
             }
 
+            if (autoSync == true && app.Source == AutoSync.WatchedApps.GitSource && AutoSync.WatchedApps.IsCommit(app.GitRef))
+            {
+                throw new OperationException(OperationError.InvalidArgument, GitCommitNotFollowed(name, app.GitRef));
+            }
+
             if (autoSync == true && app.PinnedDigest.Length > 0)
             {
                 throw new OperationException(OperationError.InvalidArgument, $"app '{name}' is pinned to {app.PinnedDigest}, which never changes; give it a tag to follow (`clusterctl app set {name} --tag TAG --auto-sync on`)");
@@ -224,6 +233,11 @@ public sealed partial class AppService
             return app;
         });
     }
+
+    // Auto-Sync follows a Git app's branch; a commit SHA never moves. (A tag is only known to be
+    // one by the Git server: the first check says so in `app show`.)
+    private static string GitCommitNotFollowed(string name, string commit) =>
+        $"app '{name}' builds commit {commit}, which never moves, so Auto-Sync has nothing to follow; create the app with --ref BRANCH to follow a branch, or deploy new commits by hand";
 
     // A deployment succeeded: the app now runs this tag and digest, pinned exactly so; the tag
     // becomes the app's current tag (a custom tag too), and an adopted service is now labeled

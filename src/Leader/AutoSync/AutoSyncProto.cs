@@ -4,7 +4,7 @@ using Google.Protobuf.WellKnownTypes;
 
 namespace Cluster.Leader.AutoSync;
 
-// Fills App's Auto-Sync fields (30-39) from the app record and the poller's memory.
+// Fills App's Auto-Sync fields (30-39; last_check.commit 70) from the app record and the poller's memory.
 public static class AutoSyncProto
 {
     public static App Fill(App app, AppRecord record, AutoSyncService sync)
@@ -23,7 +23,9 @@ public static class AutoSyncProto
         {
             Result = status.Result,
             Error = status.Error,
-            Digest = status.Digest,
+            // A Git app's check names a commit, an image app's a digest.
+            Digest = record.Source == WatchedApps.GitSource ? "" : status.Digest,
+            Commit = record.Source == WatchedApps.GitSource ? status.Digest : "",
             Trigger = status.Trigger,
             Deployment = status.Deployment,
         };

@@ -1,28 +1,27 @@
 using System.Collections.Concurrent;
-using Cluster.Core.Credentials;
-using Cluster.Core.Images;
-using Cluster.Core.Registry;
-using Cluster.Leader.Credentials;
+using Cluster.Core.Git;
 using Cluster.Leader.Deployments;
 using Cluster.Leader.Operations;
 using Cluster.Leader.Storage;
 
 namespace Cluster.Leader.AutoSync;
 
-// The poller. One loop iteration: read the apps with Auto-Sync on, fold them into unique refs
-// (SyncPlanner), run the checks that are due (bounded concurrency), decide per app
-// (SyncDecider) and start deployments through the normal DeploymentOrchestrator path.
+// The poller. One loop iteration (RunOnceAsync): read the apps with Auto-Sync on, fold them into
+// unique refs (WatchedApps, SyncPlanner: image tags, and Git branches of apps built from Git),
+// run the checks that are due (IRefChecks, bounded concurrency), decide per app (SyncDecider,
+// comparing the digest or commit found with the one the app runs) and start deployments through
+// the normal DeploymentOrchestrator path (for a Git app that path starts with the build step).
 // Guarantees:
 // - a failed check (registry down, 429, 503, bad credentials) never starts a deployment and
 //   shows as "failed" with the registry's own message, never as "unchanged";
 // - the digest deployed is always resolved from the registry (here, and again by the
-//   orchestrator); nothing a webhook sends is used as a digest;
+//   orchestrator), the commit built always fetched from the branch by the build; nothing a
+//   webhook sends is used as a digest or a commit;
 // - a crash inside one iteration is logged and the loop goes on after a short pause.
 public sealed partial class AutoSyncService(
     LeaderDatabase db,
-    CredentialService credentials,
-    RegistryClient registry,
-    DeploymentOrchestrator deployments,
+    IRefChecks checks,
+    IAutoSyncDeployer deployments,
     SyncPlanner planner,
     AutoSyncOptions options,
     TimeProvider time,
@@ -46,12 +45,22 @@ public sealed partial class AutoSyncService(
     public AppSyncStatus? StatusOf(AppRecord app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        if (!app.AutoSync || app.Source != "image")
+        if (!app.AutoSync)
         {
             return null;
         }
 
-        var next = planner.Status(SyncRef.Of(app.Image, app.Tag))?.NextDue;
+        if (app.Source == WatchedApps.GitSource && WatchedApps.IsCommit(app.GitRef))
+        {
+            return new AppSyncStatus(null, "not-followed", $"--ref {app.GitRef} is a commit, which never moves: Auto-Sync follows branches", "", "", "", null);
+        }
+
+        if (WatchedApps.RefOf(app) is not { } syncRef)
+        {
+            return null;
+        }
+
+        var next = planner.Status(syncRef)?.NextDue;
         if (!_apps.TryGetValue(app.Id, out var state))
         {
             return new AppSyncStatus(null, "pending", "", "", "", "", next);
@@ -63,20 +72,52 @@ public sealed partial class AutoSyncService(
         }
     }
 
-    // A webhook delivery: check now every watched ref that matches one of the hints
-    // (repository, optional tag), or every watched ref when the delivery names none. Returns how
-    // many refs will be checked. Only a check follows; the registry's answer decides.
+    // A webhook delivery: check now every watched image ref that matches one of the hints
+    // (repository, optional tag), or every watched ref (Git branches too) when the delivery names
+    // none. Returns how many refs will be checked. Only a check follows; the registry's answer
+    // decides.
     public int Trigger(IReadOnlyCollection<(string Repository, string? Tag)> hints, string source)
     {
         ArgumentNullException.ThrowIfNull(hints);
+        return Poke(r => hints.Count == 0 || (r.Kind == SyncRefKind.Image && hints.Any(h => Matches(r, h.Repository, h.Tag))), source);
+    }
+
+    // A push to a Git repository (GitHub, GitLab push hooks): check now every watched Git ref of
+    // that repository and branch. `Url` is any of the payload's clone URLs (https, ssh, scp-like);
+    // host and path decide (not transport or port: a push is a push whichever URL the app uses).
+    // `Branch` null matches every branch. Returns how many refs will be checked; the Git server's
+    // answer to the check decides, never the payload.
+    public int TriggerGit(IReadOnlyCollection<(string Url, string? Branch)> pushes, string source)
+    {
+        ArgumentNullException.ThrowIfNull(pushes);
+        var named = pushes.Select(p => (Remote: GitRemote.TryParse(p.Url, out var remote) ? remote : null, p.Branch)).Where(p => p.Remote is not null).ToList();
+        return named.Count == 0 ? 0 : Poke(r => r.Kind == SyncRefKind.Git && named.Any(p => MatchesGit(r, p.Remote!, p.Branch)), source);
+    }
+
+    private int Poke(Func<SyncRef, bool> match, string source)
+    {
         Refresh();
-        var matched = planner.Poke(r => hints.Count == 0 || hints.Any(h => Matches(r, h.Repository, h.Tag)), source);
+        var matched = planner.Poke(match, source);
         if (matched > 0)
         {
             _wake.Release();
         }
 
         return matched;
+    }
+
+    // Same host and repository path (SyncRef.RepositoryPath: no ".git", case ignored); the ref's
+    // branch, or any push when the ref follows the default branch (the payload's idea of the
+    // default branch is not trusted to rule a check out).
+    private static bool MatchesGit(SyncRef r, GitRemote pushed, string? branch)
+    {
+        if (!GitRemote.TryParse(r.Repository, out var watched) || watched!.Host != pushed.Host ||
+            SyncRef.RepositoryPath(watched.Path) != SyncRef.RepositoryPath(pushed.Path))
+        {
+            return false;
+        }
+
+        return branch is null || r.Tag.Length == 0 || string.Equals(r.Tag, branch, StringComparison.Ordinal);
     }
 
     // Repository names from webhooks come as the registry saw them ("deploy/web"), or as Docker
@@ -93,24 +134,8 @@ public sealed partial class AutoSyncService(
         {
             try
             {
-                Refresh();
-                ReleaseFollowUps();
-                var due = planner.TakeDue();
-                if (due.Count > 0)
+                if (await RunOnceAsync(stoppingToken) > 0)
                 {
-                    using var gate = new SemaphoreSlim(options.Concurrency);
-                    await Task.WhenAll(due.Select(async d =>
-                    {
-                        await gate.WaitAsync(stoppingToken);
-                        try
-                        {
-                            await CheckAsync(d, stoppingToken);
-                        }
-                        finally
-                        {
-                            gate.Release();
-                        }
-                    }));
                     continue;
                 }
 
@@ -128,6 +153,35 @@ public sealed partial class AutoSyncService(
         }
     }
 
+    // One iteration: refresh the watched refs, turn ended absorptions and passed holds into
+    // checks, run every check that is due and decide. Returns how many checks ran. The loop
+    // calls it; tests call it on a fake clock.
+    public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        Refresh();
+        ReleaseFollowUps();
+        var due = planner.TakeDue();
+        if (due.Count == 0)
+        {
+            return 0;
+        }
+
+        using var gate = new SemaphoreSlim(options.Concurrency);
+        await Task.WhenAll(due.Select(async d =>
+        {
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                await CheckAsync(d, cancellationToken);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        return due.Count;
+    }
+
     public override void Dispose()
     {
         _wake.Dispose();
@@ -137,25 +191,11 @@ public sealed partial class AutoSyncService(
     // Re-reads the watched apps and hands their refs to the planner.
     private void Refresh()
     {
-        var apps = db.Read(d => d.Apps.Find(a => a.AutoSync).ToList())
-            .Where(a => a.Source == "image" && a.Image.Length > 0 && a.PinnedDigest.Length == 0)
-            .OrderBy(a => a.Name, StringComparer.Ordinal)
-            .ToList();
-        var watched = new Dictionary<SyncRef, List<AppRecord>>();
-        foreach (var app in apps)
-        {
-            var key = SyncRef.Of(app.Image, app.Tag);
-            if (!watched.TryGetValue(key, out var list))
-            {
-                watched[key] = list = [];
-            }
-
-            list.Add(app);
-        }
-
-        planner.Reconcile(apps.Select(a => (SyncRef.Of(a.Image, a.Tag), IntervalOf(a))));
+        var watched = WatchedApps.Of(db.Read(d => d.Apps.Find(a => a.AutoSync).ToList()));
+        planner.Reconcile(watched.SelectMany(w => w.Value.Select(a => (w.Key, IntervalOf(a)))));
         Volatile.Write(ref _watched, watched);
-        foreach (var gone in _apps.Keys.Where(id => !apps.Any(a => a.Id == id)).ToList())
+        var ids = watched.Values.SelectMany(a => a).Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in _apps.Keys.Where(id => !ids.Contains(id)).ToList())
         {
             _apps.TryRemove(gone, out _);
         }
@@ -241,11 +281,11 @@ public sealed partial class AutoSyncService(
     {
         if (!Volatile.Read(ref _watched).TryGetValue(due.Ref, out var apps) || apps.Count == 0)
         {
-            planner.Complete(due.Ref, CheckOutcome.Failed("no app watches this image any more"));
+            planner.Complete(due.Ref, CheckOutcome.Failed("no app watches this ref any more"));
             return;
         }
 
-        var outcome = await ResolveAsync(due.Ref, apps[0], cancellationToken);
+        var outcome = await checks.CheckAsync(due.Ref, apps[0], cancellationToken);
         var status = planner.Complete(due.Ref, outcome);
         if (outcome.Ok)
         {
@@ -261,49 +301,6 @@ public sealed partial class AutoSyncService(
         {
             Apply(app, outcome, trigger, due.PokedBy);
         }
-    }
-
-    private async Task<CheckOutcome> ResolveAsync(SyncRef syncRef, AppRecord app, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var image = ImageReference.Parse($"{app.Image}:{app.Tag}");
-            var (login, insecure) = LoginFor(app, image);
-            var host = RegistryHost.Parse(image.Registry, insecure);
-            // HEAD where the registry allows it (Docker Hub does not count it), GET where HEAD is refused.
-            var result = await registry.ProbeDigestAsync(host, image, login, cancellationToken);
-            var outcome = result.Check.Ok
-                ? CheckOutcome.Found(result.Value!.Digest)
-                : CheckOutcome.Failed(result.Check.Message, result.Check.RetryAfter);
-            return outcome with { RateLimitRemaining = result.Check.RateLimit?.Remaining, RateLimitWindow = result.Check.RateLimit?.Window };
-        }
-        catch (OperationException e)
-        {
-            // The app's credential was removed or cannot be opened: a failed check, said so.
-            return CheckOutcome.Failed($"cannot check {syncRef}: {e.Message}");
-        }
-        catch (FormatException e)
-        {
-            return CheckOutcome.Failed($"cannot check {syncRef}: {e.Message}");
-        }
-    }
-
-    // The app's own credential, else the keyring's most specific match, else anonymous: the same
-    // choice the deployment itself makes.
-    private (RegistryLogin? Login, bool Insecure) LoginFor(AppRecord app, ImageReference image)
-    {
-        if (app.Registry.Length > 0)
-        {
-            return (credentials.LoginOf(app.Registry), credentials.Get(app.Registry).Insecure);
-        }
-
-        var ring = new CredentialKeyring<CredentialView>();
-        foreach (var c in credentials.List())
-        {
-            ring.Add(c.Url, c);
-        }
-
-        return ring.Lookup(image) is [var best, ..] ? (credentials.LoginOf(best.Name), best.Insecure) : (null, false);
     }
 
     private void Apply(AppRecord app, CheckOutcome outcome, string trigger, string? pokedBy)
@@ -331,16 +328,17 @@ public sealed partial class AutoSyncService(
             return;
         }
 
+        var git = current.Source == WatchedApps.GitSource;
         AppSyncFacts facts;
         lock (state)
         {
-            facts = new AppSyncFacts(current.Digest, IsDeploying(app.Id), IntervalOf(current), state.LastAutoDeployAt, state.LastFailedDigest);
+            facts = new AppSyncFacts(git ? RunningCommit(current) : current.Digest, IsDeploying(app.Id), IntervalOf(current), state.LastAutoDeployAt, state.LastFailedDigest);
         }
 
         var (verdict, holdUntil) = SyncDecider.Decide(facts, outcome.Digest!, now);
         if (verdict == SyncVerdict.Deploy)
         {
-            verdict = StartDeployment(current, state, outcome.Digest!, trigger, pokedBy);
+            verdict = StartDeployment(current, state, facts.DeployedDigest, outcome.Digest!, trigger, pokedBy);
         }
 
         lock (state)
@@ -348,7 +346,7 @@ public sealed partial class AutoSyncService(
             state.Result = verdict switch
             {
                 SyncVerdict.Unchanged => "unchanged",
-                SyncVerdict.Deploy => "new-digest",
+                SyncVerdict.Deploy => git ? "new-commit" : "new-digest",
                 SyncVerdict.Absorbed => "absorbed",
                 SyncVerdict.Held => "held",
                 SyncVerdict.Skipped => "skipped",
@@ -364,10 +362,10 @@ public sealed partial class AutoSyncService(
                     state.HoldUntil = holdUntil;
                     break;
                 case SyncVerdict.Skipped:
-                    state.Error = $"the Auto-Sync deployment of {outcome.Digest} failed; waiting for the tag to move (or deploy by hand)";
+                    state.Error = $"the Auto-Sync deployment of {outcome.Digest} failed; waiting for the {(git ? "branch" : "tag")} to move (or deploy by hand)";
                     break;
                 case SyncVerdict.NotDeployed:
-                    state.Error = $"never deployed: run `clusterctl deploy {current.Name}` once; Auto-Sync then follows {current.Tag}";
+                    state.Error = $"never deployed: run `clusterctl deploy {current.Name}` once; Auto-Sync then follows {(git ? (current.GitRef.Length > 0 ? "branch " + current.GitRef : "the default branch") : current.Tag)}";
                     break;
             }
         }
@@ -375,12 +373,12 @@ public sealed partial class AutoSyncService(
         Log.Decided(log, current.Name, outcome.Digest!, state.Result);
     }
 
-    private SyncVerdict StartDeployment(AppRecord app, AppState state, string digest, string trigger, string? pokedBy)
+    private SyncVerdict StartDeployment(AppRecord app, AppState state, string running, string digest, string trigger, string? pokedBy)
     {
         var actor = trigger == "webhook" ? pokedBy! : "auto-sync";
         try
         {
-            var (id, _, done) = deployments.Start(new DeploymentRequest(app.Name, null, actor)
+            var (id, done) = deployments.Start(new DeploymentRequest(app.Name, null, actor)
             {
                 Trigger = trigger == "webhook" ? DeploymentTrigger.Webhook : DeploymentTrigger.AutoSync,
                 SeenDigest = digest,
@@ -391,8 +389,9 @@ public sealed partial class AutoSyncService(
                 state.Deployment = id;
             }
 
-            Log.Deploying(log, app.Name, app.Digest, digest, id, trigger);
-            _ = done.ContinueWith(t => Finished(state, digest, t), TaskScheduler.Default);
+            Log.Deploying(log, app.Name, running, digest, id, trigger);
+            var moves = app.Source == WatchedApps.GitSource ? "branch" : "tag";
+            _ = done.ContinueWith(t => Finished(state, digest, moves, t), TaskScheduler.Default);
             return SyncVerdict.Deploy;
         }
         catch (OperationException e) when (e.Error == OperationError.FailedPrecondition)
@@ -411,7 +410,7 @@ public sealed partial class AutoSyncService(
         }
     }
 
-    private static void Finished(AppState state, string digest, Task<DeploymentRecord> done)
+    private static void Finished(AppState state, string digest, string moves, Task<DeploymentRecord> done)
     {
         var record = done.IsCompletedSuccessfully ? done.Result : null;
         lock (state)
@@ -424,9 +423,13 @@ public sealed partial class AutoSyncService(
 
             state.LastFailedDigest = digest;
             state.Result = "skipped";
-            state.Error = $"Auto-Sync deployment {record?.Id ?? state.Deployment} of {digest} failed: {record?.Error ?? "crashed"}; waiting for the tag to move (or deploy by hand)";
+            state.Error = $"Auto-Sync deployment {record?.Id ?? state.Deployment} of {digest} failed: {record?.Error ?? "crashed"}; waiting for the {moves} to move (or deploy by hand)";
         }
     }
+
+    // The commit a Git app runs: the one its last successful deployment built ("" before any).
+    private string RunningCommit(AppRecord app) =>
+        app.LastDeployment.Length == 0 ? "" : db.Read(d => d.Deployments.FindById(app.LastDeployment))?.Commit ?? "";
 
     private bool IsDeploying(string appId) => db.Read(d => d.Deployments.Exists(LiteDB.Query.And(
         LiteDB.Query.EQ(nameof(DeploymentRecord.AppId), appId),

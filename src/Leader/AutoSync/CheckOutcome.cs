@@ -1,6 +1,7 @@
 namespace Cluster.Leader.AutoSync;
 
-// What one registry check found. Digest is set exactly when Ok. RetryAfter is the registry's
+// What one check found. Digest is set exactly when Ok: the registry's digest, or for a Git ref
+// the branch's full head commit SHA. RetryAfter is the registry's
 // own Retry-After (429, 503); RateLimitRemaining is Docker Hub's RateLimit-Remaining when sent.
 public sealed record CheckOutcome(bool Ok, string? Digest, string Error, TimeSpan? RetryAfter = null, int? RateLimitRemaining = null, TimeSpan? RateLimitWindow = null)
 {

@@ -160,6 +160,9 @@ public sealed partial class BuildDispatcherApi(
                 case BuilderMessage.KindOneofCase.Result when session.Jobs.TryRemove(message.Result.JobId, out var done):
                     done.Complete(message.Result);
                     break;
+                case BuilderMessage.KindOneofCase.Head when session.HeadChecks.TryRemove(message.Head.CheckId, out var asked):
+                    asked.TrySetResult(message.Head);
+                    break;
                 default:
                     break;
             }

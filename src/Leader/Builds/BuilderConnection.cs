@@ -50,6 +50,10 @@ public sealed class BuilderConnection : IDisposable
     // Jobs sent to this builder and not finished yet.
     public ConcurrentDictionary<string, PendingBuild> Jobs { get; } = new(StringComparer.Ordinal);
 
+    // Auto-Sync's branch-head checks sent to this builder and not answered yet (they take no
+    // build slot: one ls-remote each).
+    public ConcurrentDictionary<string, TaskCompletionSource<GitHeadResult>> HeadChecks { get; } = new(StringComparer.Ordinal);
+
     public bool HasCapacity => Jobs.Count < Parallelism && !_token.IsCancellationRequested;
 
     public bool Send(BuildOrder order) => _outbox.Writer.TryWrite(order);

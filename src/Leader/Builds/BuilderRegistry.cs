@@ -44,6 +44,12 @@ public sealed partial class BuilderRegistry(ILogger<BuilderRegistry> log) : IBui
         }
 
         session.Jobs.Clear();
+        foreach (var check in session.HeadChecks.Values)
+        {
+            check.TrySetResult(new Protos.Build.V1.GitHeadResult { Error = $"the build server {session.Hostname} disconnected during the check" });
+        }
+
+        session.HeadChecks.Clear();
         Log.Closed(log, session.NodeId, session.Hostname);
     }
 

@@ -260,7 +260,9 @@ public sealed partial class DeploymentOrchestrator
         journal.Say($"deploying {context.Image.FamiliarString} (app {context.App.Name})");
         if (context.Request.SeenDigest is { Length: > 0 } seen)
         {
-            journal.Say($"triggered by {context.Request.Trigger.ToWord()}: the registry showed {seen} (resolved again below)");
+            journal.Say(context.App.Source == "git"
+                ? $"triggered by {context.Request.Trigger.ToWord()}: the branch head moved to {seen} (the build fetches the branch again)"
+                : $"triggered by {context.Request.Trigger.ToWord()}: the registry showed {seen} (resolved again below)");
         }
 
         foreach (var step in _steps)

@@ -9,7 +9,8 @@ public sealed record DeploymentRequest(string App, string? Tag, string Actor)
 {
     public DeploymentTrigger Trigger { get; init; } = DeploymentTrigger.Manual;
 
-    // The digest the trigger found (Auto-Sync's new digest), for the log only.
+    // The digest the trigger found (Auto-Sync's new digest; a Git app's new head commit), for
+    // the log only.
     public string? SeenDigest { get; init; }
 
     // The folder to build, for an app built from one (`deploy NAME --from-dir PATH`), claimed

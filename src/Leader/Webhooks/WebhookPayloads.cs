@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Cluster.Leader.Webhooks;
 
-// Reads which images a (verified) delivery names. Nothing from a payload is ever used as a
+// Reads which images (or Git branches: GitHub and GitLab push events) a (verified) delivery names. Nothing from a payload is ever used as a
 // digest or a tag to deploy: the hints only pick which watched refs are checked now.
 // Returns null when the delivery asks for nothing (a registry's pull events, which our own
 // checks cause and which must not cause checks in turn; GitHub's ping), and an empty list when
@@ -41,7 +41,7 @@ public static class WebhookPayloads
                 WebhookKinds.Registry => Registry(root),
                 WebhookKinds.DockerHub => DockerHub(root),
                 WebhookKinds.GitHub => GitHub(root, header("X-GitHub-Event")),
-                WebhookKinds.GitLab => [],
+                WebhookKinds.GitLab => GitLab(root, header("X-Gitlab-Event")),
                 _ => null,
             };
         }
@@ -89,13 +89,19 @@ public static class WebhookPayloads
         return [];
     }
 
-    // Package events name the container and tag; a ping asks for nothing; anything else (a
-    // push to a branch) checks every watched ref.
+    // Package events name the container and tag; a push names its repository's clone URLs and
+    // the branch (a tag push or a branch deletion asks for nothing); a ping asks for nothing;
+    // anything else checks every watched ref.
     private static List<WebhookHint>? GitHub(JsonElement root, string? gitHubEvent)
     {
         if (gitHubEvent == "ping")
         {
             return null;
+        }
+
+        if (gitHubEvent == "push")
+        {
+            return Push(root, "repository", ["clone_url", "ssh_url", "git_url", "html_url"]);
         }
 
         if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("package", out var package) && package.ValueKind == JsonValueKind.Object &&
@@ -114,6 +120,36 @@ public static class WebhookPayloads
         }
 
         return [];
+    }
+
+    // GitLab push hooks: {"object_kind":"push","ref":"refs/heads/main","project":{"git_http_url",
+    // "git_ssh_url","web_url"}}; other hooks (tag pushes, pipelines, registry) check every watched ref.
+    private static List<WebhookHint>? GitLab(JsonElement root, string? gitLabEvent)
+    {
+        var kind = root.ValueKind == JsonValueKind.Object ? String(root, "object_kind") : null;
+        if (kind == "push" || (kind is null && gitLabEvent == "Push Hook"))
+        {
+            return Push(root, "project", ["git_http_url", "git_ssh_url", "web_url"]);
+        }
+
+        return [];
+    }
+
+    // A push: one Git hint per clone URL the payload gives, with the branch. Null (nothing to
+    // check) for a tag push, a deleted branch (all-zero "after") or a payload without them.
+    private static List<WebhookHint>? Push(JsonElement root, string repositoryProperty, string[] urlProperties)
+    {
+        if (root.ValueKind != JsonValueKind.Object || String(root, "ref") is not { } pushed || !pushed.StartsWith("refs/heads/", StringComparison.Ordinal) ||
+            (String(root, "after") is { } after && after.Length > 0 && after.All(c => c == '0')) ||
+            !root.TryGetProperty(repositoryProperty, out var repository) || repository.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        var branch = pushed["refs/heads/".Length..];
+        var hints = urlProperties.Select(p => String(repository, p)).Where(u => !string.IsNullOrWhiteSpace(u)).Distinct(StringComparer.Ordinal)
+            .Select(u => new WebhookHint(u!, branch, Git: true)).ToList();
+        return hints.Count == 0 ? null : hints;
     }
 
     private static string? String(JsonElement e, string name) =>

@@ -59,14 +59,20 @@ public sealed partial class WebhookReceiver(WebhookService webhooks, AutoSyncSer
         string reason;
         if (hints is null)
         {
-            reason = "genuine, but not a push of an image: nothing to check";
+            reason = "genuine, but not a push of an image or a branch: nothing to check";
         }
         else
         {
-            var checks = sync.Trigger(hints.Select(h => (h.Repository, h.Tag)).ToList(), "webhook:" + name);
+            // A Git push checks the watched branches of that repository only; image hints the
+            // image refs they name; a delivery that names nothing checks every watched ref.
+            var images = hints.Where(h => !h.Git).Select(h => (h.Repository, h.Tag)).ToList();
+            var pushes = hints.Where(h => h.Git).Select(h => (h.Repository, h.Tag)).ToList();
+            var checks = (images.Count > 0 || pushes.Count == 0 ? sync.Trigger(images, "webhook:" + name) : 0) +
+                (pushes.Count > 0 ? sync.TriggerGit(pushes, "webhook:" + name) : 0);
+            var what = pushes.Count > 0 && images.Count == 0 ? "branch" : "ref";
             reason = checks == 0
                 ? $"genuine, but no Auto-Sync app watches {Describe(hints)}"
-                : $"checking {checks} watched image{(checks == 1 ? "" : "s")} for {Describe(hints)}";
+                : $"checking {checks} watched {what}{(checks == 1 ? "" : "s")} for {Describe(hints)}";
         }
 
         webhooks.RecordDelivery(name, accepted: true, reason, null);
@@ -90,7 +96,8 @@ public sealed partial class WebhookReceiver(WebhookService webhooks, AutoSyncSer
     }
 
     private static string Describe(IReadOnlyList<WebhookHint> hints) =>
-        hints.Count == 0 ? "any image" : string.Join(", ", hints.Take(5).Select(h => h.Tag is null ? h.Repository : $"{h.Repository}:{h.Tag}"));
+        hints.Count == 0 ? "any image" : string.Join(", ", hints.Where(h => !h.Git).Take(5).Select(h => h.Tag is null ? h.Repository : $"{h.Repository}:{h.Tag}")
+            .Concat(hints.Where(h => h.Git).Take(1).Select(h => $"a push to {h.Repository} branch {h.Tag}")));
 
     private static async Task<byte[]?> ReadBoundedAsync(Stream body, CancellationToken cancellationToken)
     {
