@@ -32,7 +32,7 @@ internal static class AppCommands
         var constraint = new Option<string[]>("--constraint") { Description = "Placement constraint, e.g. node.role==worker (repeatable)", AllowMultipleArgumentsPerToken = false };
         var env = new Option<string[]>("--env") { Description = "Environment variable K=V (repeatable)" };
         var publish = new Option<string[]>("--publish") { Description = "Published port PUB:TARGET (repeatable)" };
-        var autoSync = new Option<bool>("--auto-sync") { Description = "Redeploy when the tag's digest changes in the registry (Auto-Deploy)" };
+        var autoSync = new Option<bool>("--auto-sync") { Description = "Redeploy when the tag's digest changes in the registry, or (--git) when the branch gets a new commit (Auto-Deploy)" };
         var syncInterval = SyncIntervalOption();
         var fromDir = new Option<bool>("--from-dir") { Description = "Build from a folder sent with each deploy (`clusterctl deploy NAME --from-dir PATH`)" };
         var adopt = new Option<bool>("--adopt") { Description = "Take over the existing swarm service of this name (one not created by this cluster); the first deployment replaces its spec" };

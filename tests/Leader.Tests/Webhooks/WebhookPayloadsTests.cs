@@ -43,4 +43,31 @@ public sealed class WebhookPayloadsTests
             """, "package")!));
         Assert.Null(Hints(WebhookKinds.GitHub, """{"zen":"x"}""", "ping"));
     }
+
+    [Fact]
+    public void GitHub_PushToBranch_HintsItsCloneUrlsAndBranch_TagPushAndDeletionAskForNothing()
+    {
+        var hints = Hints(WebhookKinds.GitHub, """
+            {"ref":"refs/heads/main","after":"1111111111111111111111111111111111111111",
+             "repository":{"clone_url":"https://github.com/acme/web.git","ssh_url":"git@github.com:acme/web.git","git_url":"git://github.com/acme/web.git","html_url":"https://github.com/acme/web"}}
+            """, "push")!;
+
+        Assert.All(hints, h => Assert.Equal(("main", true), (h.Tag, h.Git)));
+        Assert.Equal(["https://github.com/acme/web.git", "git@github.com:acme/web.git", "git://github.com/acme/web.git", "https://github.com/acme/web"], hints.Select(h => h.Repository));
+        Assert.Null(Hints(WebhookKinds.GitHub, """{"ref":"refs/tags/v1","repository":{"clone_url":"https://github.com/acme/web.git"}}""", "push"));
+        Assert.Null(Hints(WebhookKinds.GitHub, """{"ref":"refs/heads/old","after":"0000000000000000000000000000000000000000","repository":{"clone_url":"https://github.com/acme/web.git"}}""", "push"));
+    }
+
+    [Fact]
+    public void GitLab_PushHook_HintsProjectUrlsAndBranch_OtherHooksCheckEverything()
+    {
+        var hints = Hints(WebhookKinds.GitLab, """
+            {"object_kind":"push","ref":"refs/heads/dev","after":"2222222222222222222222222222222222222222",
+             "project":{"git_http_url":"https://gitlab.example.com/acme/api.git","git_ssh_url":"git@gitlab.example.com:acme/api.git","web_url":"https://gitlab.example.com/acme/api"}}
+            """)!;
+
+        Assert.Equal(3, hints.Count);
+        Assert.All(hints, h => Assert.Equal(("dev", true), (h.Tag, h.Git)));
+        Assert.Empty(Hints(WebhookKinds.GitLab, """{"object_kind":"pipeline"}""")!);
+    }
 }
