@@ -90,6 +90,10 @@ internal sealed partial class BuildRunner(DockerEngine engine, GitFetcher git, B
         {
             result.Error = e.Message;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+        {
+            result.Error = $"the build server could not run git to read the branch head of {check.GitUrl}: {e.Message}";
+        }
         catch (OperationCanceledException) when (limit.IsCancellationRequested)
         {
             result.Error = cancellationToken.IsCancellationRequested
