@@ -17,7 +17,7 @@ public sealed class LeaderDependencyTests
         ["Hosting"] = ["Agents", "Api", "Apps", "AutoSync", "Builds", "ClusterConfig", "Credentials", "Deployments", "Security", "Sources", "Storage", "Webhooks"],
         ["Api"] = ["Agents", "Apps", "AutoSync", "Builds", "ClusterConfig", "Credentials", "Deployments", "Operations", "Security", "Sources", "Storage", "Webhooks"],
         ["Webhooks"] = ["AutoSync", "Hosting", "Operations", "Security", "Storage"],
-        ["AutoSync"] = ["Credentials", "Deployments", "Operations", "Storage"],
+        ["AutoSync"] = ["Builds", "Credentials", "Deployments", "Operations", "Storage"],
         ["Deployments"] = ["Agents", "Apps", "Builds", "Credentials", "Operations", "Sources", "Storage"],
         ["Builds"] = ["Agents", "Apps", "Credentials", "Deployments", "Hosting", "Operations", "Security", "Sources", "Storage"],
         ["Sources"] = ["Apps", "Builds", "Operations", "Storage"],
@@ -37,7 +37,8 @@ public sealed class LeaderDependencyTests
         // Builds and Webhooks read LeaderOptions (Hosting, the composition root, which uses every
         // folder); Apps uses AutoSync (the minimum interval) and Builds (Git credentials);
         // Sources and Builds use each other; Agents' EnrollmentApi uses Builds' BuilderRegistry
-        // and Builds' ImageHousekeeping uses Deployments' orchestrator. So Apps and Agents still
+        // and Builds' ImageHousekeeping uses Deployments' orchestrator; AutoSync asks Builds' build
+        // servers for Git branch heads (BuilderGitHeads). So Apps and Agents still
         // reach Deployments through them.
         ["Agents", "Api", "Apps", "AutoSync", "Builds", "Deployments", "Hosting", "Sources", "Webhooks"],
     ];

@@ -1,3 +1,5 @@
+using Cluster.Leader.Builds;
+
 namespace Cluster.Leader.AutoSync;
 
 public static class AutoSyncServiceCollectionExtensions

@@ -1,6 +1,7 @@
 using Cluster.Core.Credentials;
 using Cluster.Core.Images;
 using Cluster.Core.Registry;
+using Cluster.Leader.Builds;
 using Cluster.Leader.Credentials;
 using Cluster.Leader.Operations;
 using Cluster.Leader.Storage;
@@ -16,8 +17,14 @@ public sealed class RefChecks(CredentialService credentials, RegistryClient regi
         ArgumentNullException.ThrowIfNull(syncRef);
         ArgumentNullException.ThrowIfNull(app);
         return syncRef.Kind == SyncRefKind.Git
-            ? git.HeadAsync(app.GitUrl, app.GitRef, app.GitCredential, cancellationToken)
+            ? HeadAsync(app, cancellationToken)
             : DigestAsync(syncRef, app, cancellationToken);
+    }
+
+    private async Task<CheckOutcome> HeadAsync(AppRecord app, CancellationToken cancellationToken)
+    {
+        var head = await git.HeadAsync(app.GitUrl, app.GitRef, app.GitCredential, cancellationToken);
+        return head.Ok ? CheckOutcome.Found(head.Commit) : CheckOutcome.Failed(head.Error);
     }
 
     private async Task<CheckOutcome> DigestAsync(SyncRef syncRef, AppRecord app, CancellationToken cancellationToken)

@@ -1,8 +1,7 @@
-using Cluster.Leader.Builds;
 using Cluster.Leader.Operations;
 using Cluster.Protos.Build.V1;
 
-namespace Cluster.Leader.AutoSync;
+namespace Cluster.Leader.Builds;
 
 // Reads a Git branch's head commit for Auto-Sync by asking a connected build server
 // (BuildOrder.head_check -> BuilderMessage.head: `git ls-remote` there, no clone).
@@ -21,7 +20,9 @@ public sealed class BuilderGitHeads(BuilderRegistry builders, GitCredentialServi
     // The leader's bound on one check (the builder gives up after 60 s itself).
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(75);
 
-    public async Task<CheckOutcome> HeadAsync(string gitUrl, string gitRef, string credentialName, CancellationToken cancellationToken)
+    // Never throws for a failed check: GitHead.Error says what failed, naming the URL and the
+    // build server, in the builder's own (printable, bounded) words.
+    public async Task<GitHead> HeadAsync(string gitUrl, string gitRef, string credentialName, CancellationToken cancellationToken)
     {
         GitCredential? credential;
         try
@@ -30,14 +31,14 @@ public sealed class BuilderGitHeads(BuilderRegistry builders, GitCredentialServi
         }
         catch (OperationException e)
         {
-            return CheckOutcome.Failed($"cannot check {gitUrl}: {e.Message}");
+            return GitHead.Failed($"cannot check {gitUrl}: {e.Message}");
         }
 
         var builder = builders.Live.Where(b => !b.Token.IsCancellationRequested)
             .OrderBy(b => b.Jobs.Count + b.HeadChecks.Count).ThenBy(b => b.Hostname, StringComparer.Ordinal).FirstOrDefault();
         if (builder is null)
         {
-            return CheckOutcome.Failed("no build server is connected to read the branch head (the leader asks one); start cluster-builder on a node (`clusterctl node list` shows builders)");
+            return GitHead.Failed("no build server is connected to read the branch head (the leader asks one); start cluster-builder on a node (`clusterctl node list` shows builders)");
         }
 
         var check = new GitHeadCheck { CheckId = "h" + Guid.NewGuid().ToString("N")[..15], GitUrl = gitUrl, GitRef = gitRef };
@@ -52,7 +53,7 @@ public sealed class BuilderGitHeads(BuilderRegistry builders, GitCredentialServi
         {
             if (!builder.Send(new BuildOrder { HeadCheck = check }))
             {
-                return CheckOutcome.Failed($"the build server {builder.Hostname} disconnected before the check was sent");
+                return GitHead.Failed($"the build server {builder.Hostname} disconnected before the check was sent");
             }
 
             GitHeadResult result;
@@ -62,13 +63,13 @@ public sealed class BuilderGitHeads(BuilderRegistry builders, GitCredentialServi
             }
             catch (TimeoutException)
             {
-                return CheckOutcome.Failed($"the build server {builder.Hostname} did not answer the check of {gitUrl} within {Timeout.TotalSeconds:0} s");
+                return GitHead.Failed($"the build server {builder.Hostname} did not answer the check of {gitUrl} within {Timeout.TotalSeconds:0} s");
             }
 
             // The builder's own text, printable and bounded like its log lines.
-            return result.Ok && WatchedApps.IsCommit(result.Commit)
-                ? CheckOutcome.Found(result.Commit.ToLowerInvariant())
-                : CheckOutcome.Failed(result.Ok
+            return result.Ok && IsCommit(result.Commit)
+                ? new GitHead(true, result.Commit.ToLowerInvariant(), "")
+                : GitHead.Failed(result.Ok
                     ? $"the build server {builder.Hostname} answered no commit for {gitUrl}"
                     : $"{Agents.AgentLimits.Printable(result.Error)} (checked on build server {builder.Hostname})");
         }
@@ -77,4 +78,6 @@ public sealed class BuilderGitHeads(BuilderRegistry builders, GitCredentialServi
             builder.HeadChecks.TryRemove(check.CheckId, out _);
         }
     }
+
+    private static bool IsCommit(string value) => value.Length is 40 or 64 && value.All(char.IsAsciiHexDigit);
 }
