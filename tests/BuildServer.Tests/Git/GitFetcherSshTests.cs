@@ -192,6 +192,27 @@ public sealed class GitFetcherSshTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     // All regular files under `dir`, concatenated (binary as Latin-1 so any ASCII run shows);
+    // Auto-Sync's branch-head read over SSH: the deploy key through the per-check agent, the
+    // pinned host key only; a changed host key stops it with the same message as a fetch.
+    [Fact]
+    public async Task Head_DeployKeyAndPinnedHostKey_ReadsTheBranchHead_ChangedHostKeyRefused()
+    {
+        var commit = await _server.CommitAsync("app", "main", GitServer.Files(("Dockerfile", "FROM scratch\n")));
+        var agentsBefore = AgentDirs();
+
+        var head = await new GitFetcher().HeadAsync(_server.ScpUrl("app"), "main", Path.Combine(_work, "head"), Auth(), CancellationToken.None);
+
+        Assert.Equal(commit, head);
+        Assert.Equal(agentsBefore, AgentDirs());
+        AssertNoKey(ReadEverything(_work));
+        var pinned = Auth();
+        await _server.ChangeSshHostKeyAsync();
+        var e = await Assert.ThrowsAsync<BuildFailure>(() => new GitFetcher().HeadAsync(_server.SshUrl("app"), "main", Path.Combine(_work, "head2"), pinned, CancellationToken.None));
+        output.WriteLine(e.Message);
+        Assert.StartsWith("cannot read the branch head of " + _server.SshUrl("app"), e.Message, StringComparison.Ordinal);
+        Assert.Contains("is not the pinned one", e.Message, StringComparison.Ordinal);
+    }
+
     // size 0 skips sockets and FIFOs, which cannot hold a key and could block a read.
     private static string ReadEverything(string dir) =>
         !Directory.Exists(dir)
