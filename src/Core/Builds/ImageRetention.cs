@@ -7,9 +7,12 @@ namespace Cluster.Core.Builds;
 // stay; an older one goes unless something still needs it. Pure, so every case is tested
 // without an engine; ImagePruner carries it out.
 //
-// Only images this product built are ever candidates: they carry both the AppLabel and the
-// DeploymentLabel the build servers set (the name alone proves nothing: anyone can tag an image
-// "registry/ns/web"). `keep` names what services and running deployments use, as they name it:
+// Only images this product built are ever candidates (IsOwned): they carry both the AppLabel and
+// the DeploymentLabel the build servers set (the name alone proves nothing: anyone can tag an
+// image "registry/ns/web"), AND every reference they have is one the product gives its builds,
+// ".../APP" for the app the label names (the labels alone prove nothing either: an image the
+// operator builds FROM a built one inherits them, and a tag the operator adds to a built image
+// would go with it). Anything else is neither removed nor counted among an app's newest. `keep` names what services and running deployments use, as they name it:
 // "repo:tag" (a registry-less image), "repo@digest" or "repo:tag@digest" (the digest decides:
 // nodes hold pinned images by digest, often without a tag), or an image id "sha256:...".
 public static class ImageRetention
@@ -31,7 +34,7 @@ public static class ImageRetention
 
         var wanted = Wanted.From(keep);
         return images
-            .Where(IsBuilt)
+            .Where(IsOwned)
             .GroupBy(i => i.Labels[AppLabel], StringComparer.Ordinal)
             .SelectMany(app => app
                 .OrderByDescending(i => i.Created)
@@ -46,6 +49,25 @@ public static class ImageRetention
         ArgumentNullException.ThrowIfNull(image);
         return image.Labels.TryGetValue(AppLabel, out var app) && app.Length > 0 &&
             image.Labels.TryGetValue(DeploymentLabel, out var deployment) && deployment.Length > 0;
+    }
+
+    // Built by this product and named only as it names its builds: at least one reference, and
+    // each one's repository ends in the path segment the app label names ("cluster-build.invalid/
+    // web:tag", "10.0.0.5:5000/ns/web@sha256:..." for app "web"). A dangling image (no
+    // reference) is not provably the product's, so it is left alone.
+    public static bool IsOwned(EngineImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (!IsBuilt(image))
+        {
+            return false;
+        }
+
+        var app = image.Labels[AppLabel];
+        var references = image.RepoTags.Concat(image.RepoDigests).ToList();
+        return references.Count > 0 && references.All(r =>
+            ImageReference.TryParse(r, out var parsed, out _) &&
+            parsed.Repository.Split('/')[^1] == app);
     }
 
     // The references to remove one by one (tags, then digests; the engine deletes the image with

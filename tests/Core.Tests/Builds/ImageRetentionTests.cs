@@ -100,4 +100,43 @@ public sealed class ImageRetentionTests
         Assert.Equal([.. image.RepoTags, .. image.RepoDigests], ImageRetention.ReferencesOf(image));
         Assert.Equal([image.Id], ImageRetention.ReferencesOf(image with { RepoTags = [], RepoDigests = [] }));
     }
+    [Fact]
+    public void OldBuiltImageTheOperatorAlsoTagged_IsNotTouched()
+    {
+        // `docker tag 10.0.0.5:5000/ns/web:v1 myorg/web-golden:keep`: removing the image would
+        // remove the operator's own tag with it, a reference the product never made.
+        var images = Enumerable.Range(1, 7).Select(n => Built("web", n)).ToList();
+        images[0] = images[0] with { RepoTags = [.. images[0].RepoTags, "myorg/web-golden:keep"] };
+
+        var remove = ImageRetention.ToRemove(images, 5, []);
+
+        Assert.Equal([Id("web", 2)], remove.Select(i => i.Id));
+    }
+
+    [Fact]
+    public void ImageBuiltFromABuiltImage_InheritedLabels_IsNeitherCandidateNorCounted()
+    {
+        // `FROM 10.0.0.5:5000/ns/web:v5` in the operator's own Dockerfile: the image inherits
+        // both build labels but is the operator's. It is not removed, and being newer it must
+        // not push one of the app's own five out of the newest five either.
+        var images = Enumerable.Range(1, 5).Select(n => Built("web", n)).ToList();
+        var derived = Built("web", 9) with { Id = "sha256:" + new string('7', 64), RepoTags = ["myorg/debug:1"], RepoDigests = [] };
+        var derivedDangling = derived with { Id = "sha256:" + new string('6', 64), RepoTags = [], Created = T0 };
+
+        var remove = ImageRetention.ToRemove([.. images, derived, derivedDangling], 5, []);
+
+        Assert.Empty(remove);
+    }
+
+    [Fact]
+    public void NameOfAnotherApp_WithThisAppsLabels_IsNotACandidate()
+    {
+        // Labels say app "web", the name says "api": not something the build of "web" made.
+        var images = Enumerable.Range(1, 3).Select(n => Built("web", n)).ToList();
+        var odd = Built("web", 0) with { Id = "sha256:" + new string('5', 64), RepoTags = ["10.0.0.5:5000/ns/api:v0"], RepoDigests = [] };
+
+        var remove = ImageRetention.ToRemove([.. images, odd], 1, []);
+
+        Assert.Equal([Id("web", 1), Id("web", 2)], remove.Select(i => i.Id).Order());
+    }
 }
