@@ -13,6 +13,11 @@ namespace Cluster.Leader.Api;
 // option says: the cap is decided where the anonymous list lives, not per implementation type.
 // Only for gRPC's reader, which consumes whole frames; a frame boundary is never inside what it
 // consumed without being checked first.
+//
+// A compressed message (flag 1, grpc-encoding gzip) is refused whatever its length: the prefix
+// gives its size on the wire, and gRPC inflates it with no bound of its own, so a 2 KiB gzip
+// frame became a 2 MiB message. Nothing a caller without credentials sends (a Join, a health
+// check, a reflection request) needs compression, and no client of this product compresses.
 public sealed class MessageCappedBody(PipeReader inner, int maxMessageBytes) : PipeReader
 {
     private const int HeaderBytes = 5;
@@ -61,6 +66,12 @@ public sealed class MessageCappedBody(PipeReader inner, int maxMessageBytes) : P
         while (buffer.Length >= _nextHeader + HeaderBytes)
         {
             buffer.Slice(_nextHeader, HeaderBytes).CopyTo(header);
+            if (header[0] != 0)
+            {
+                throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                    $"a compressed message could inflate past the {maxMessageBytes} bytes this leader accepts from a caller without credentials; send it uncompressed (no grpc-encoding); nothing was read"));
+            }
+
             var length = BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
             if (length > (uint)maxMessageBytes)
             {
