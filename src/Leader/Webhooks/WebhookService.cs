@@ -63,11 +63,25 @@ public sealed partial class WebhookService(LeaderDatabase db, SecretBox secrets,
             return true;
         });
 
-    // The kind and secret of a webhook, for verifying a delivery; null for an unknown name.
+    // The kind and secret of a webhook, for verifying a delivery; null for an unknown name. Only
+    // the exact name matches (the database compares strings ignoring case): "/hooks/HUB" is not
+    // webhook "hub", so the names a delivery can reach, and the keys refusals are coalesced
+    // under, are the webhooks' own.
     internal (string Kind, string Secret)? Credentials(string name)
     {
-        var record = db.Read(d => d.Webhooks.FindOne(w => w.Name == name));
+        var record = Find(name);
         return record is null ? null : (record.Kind, secrets.Open(record.SealedSecret, record.Id));
+    }
+
+    private WebhookRecord? Find(string name)
+    {
+        if (!NamePattern().IsMatch(name ?? ""))
+        {
+            return null;
+        }
+
+        var record = db.Read(d => d.Webhooks.FindOne(w => w.Name == name));
+        return record is not null && string.Equals(record.Name, name, StringComparison.Ordinal) ? record : null;
     }
 
     // The webhook's last delivery. `at`: when it came, for one recorded later (a coalesced
@@ -76,7 +90,7 @@ public sealed partial class WebhookService(LeaderDatabase db, SecretBox secrets,
         db.Write(d =>
         {
             var when = (at ?? time.GetUtcNow()).UtcDateTime;
-            if (d.Webhooks.FindOne(w => w.Name == name) is { } record && !(record.LastDeliveryAt?.ToUniversalTime() > when))
+            if (d.Webhooks.FindOne(w => w.Name == name) is { } record && string.Equals(record.Name, name, StringComparison.Ordinal) && !(record.LastDeliveryAt?.ToUniversalTime() > when))
             {
                 record.LastDeliveryAt = when;
                 record.LastDeliveryAccepted = accepted;
