@@ -45,7 +45,11 @@ aot_ok=0
 if { command -v clang >/dev/null && [ -f /usr/include/zlib.h ]; } || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang zlib1g-dev >/dev/null 2>&1; }; then
   if dotnet publish src/Cli/Cli.csproj -c "$configuration" -r "$(dotnet --info | sed -n 's/^ *RID: *//p' | head -n 1)" -p:PublishAot=true \
        --nologo -v quiet -o "$results/clusterctl-aot" >"$aot_log" 2>&1 &&
-     "$results/clusterctl-aot/clusterctl" image parse nginx -o json >>"$aot_log" 2>&1; then aot_ok=1; fi
+     "$results/clusterctl-aot/clusterctl" image parse nginx -o json >>"$aot_log" 2>&1; then
+    aot_ok=1
+    # Tests that run clusterctl as a process run this one (tests/Testing/Daemon.cs PathOf).
+    export CLUSTER_TEST_CLUSTERCTL="$results/clusterctl-aot/clusterctl"
+  fi
 else
   echo "clang could not be installed" >"$aot_log"
 fi
