@@ -24,8 +24,10 @@ public sealed class DockerEngine : IDockerEngine, IDisposable
 
     public Uri Endpoint { get; }
 
-    // The underlying client, for swarm calls that need no classification of their own.
-    public DockerClient Client => _client;
+    // The underlying client, for the lab tests' own inspection of what the product did. Internal
+    // so that product code cannot reach past this door: every engine call it makes is a method
+    // here, whose failures are classified once (issue #15 item 3).
+    internal DockerClient Client => _client;
 
     public static Uri DefaultEndpoint =>
         new(Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host ? host : "unix:///var/run/docker.sock");
@@ -254,6 +256,14 @@ public sealed class DockerEngine : IDockerEngine, IDisposable
             new ServiceListParameters { Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [name] = true } } },
             cancellationToken)).ConfigureAwait(false);
         return services.FirstOrDefault(s => string.Equals(s.Spec?.Name, name, StringComparison.Ordinal));
+    }
+
+    // Every swarm service, as the engine lists them (current and previous spec); only a manager
+    // can answer.
+    public async Task<IReadOnlyList<SwarmService>> ListServicesAsync(CancellationToken cancellationToken)
+    {
+        var services = await Run("list services on", Endpoint.ToString(), () => _client.Swarm.ListServicesAsync(cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return [.. services];
     }
 
     // Re-reads a service by its full ID (from FindServiceAsync); null when it is gone.

@@ -59,12 +59,12 @@ public sealed partial class ImageHousekeeping(
         IReadOnlyList<string> serviceImages;
         try
         {
-            var services = await engine.Client.Swarm.ListServicesAsync(cancellationToken: cancellationToken);
+            var services = await engine.ListServicesAsync(cancellationToken);
             serviceImages = [.. services.SelectMany(s => new[] { s.Spec?.TaskTemplate?.ContainerSpec?.Image, s.PreviousSpec?.TaskTemplate?.ContainerSpec?.Image }).OfType<string>()];
         }
-        catch (Exception e) when (e is Docker.DotNet.DockerApiException or HttpRequestException or IOException)
+        catch (DockerOperationException e)
         {
-            Log.ServicesUnreadable(log, e.Message);
+            Log.ServicesUnreadable(log, e.Detail);
             return false;
         }
 
