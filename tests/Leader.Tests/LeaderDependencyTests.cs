@@ -81,6 +81,31 @@ public sealed class LeaderDependencyTests
         Assert.DoesNotContain(notReached, seen);
     }
 
+    // #15 item 6: domain code reports refusals as OperationException (Operations), and only the
+    // API layer turns them into gRPC statuses: the Api folder, the composition root and the gRPC
+    // service implementations (the dispatchers, named *Api, deriving from a generated base).
+    [Fact]
+    public void GrpcTypes_UsedOnlyByTheApiLayer()
+    {
+        var misplaced = new List<string>();
+        foreach (var type in typeof(LeaderHost).Assembly.GetTypes().Where(t => !t.IsNested && Folder(t) is not (null or "Api" or "Hosting")))
+        {
+            if (IsGrpcService(type))
+            {
+                continue;
+            }
+
+            misplaced.AddRange(TypeReferences.Of(type)
+                .Where(r => r.Key.Namespace == "Grpc.Core")
+                .Select(r => $"{type.FullName} uses {r.Key.Name} ({r.Value})"));
+        }
+
+        Assert.True(misplaced.Count == 0, "domain types using gRPC (throw OperationException instead):\n" + string.Join("\n", misplaced));
+    }
+
+    private static bool IsGrpcService(Type type) =>
+        type.BaseType?.GetCustomAttributes(typeof(Grpc.Core.BindServiceMethodAttribute), inherit: false).Length > 0;
+
     [Fact]
     public void Cycles_AreOnlyTheKnownOnes()
     {

@@ -1,11 +1,11 @@
-using Grpc.Core;
+using Cluster.Leader.Operations;
 
 namespace Cluster.Leader.Agents;
 
 // Size caps on everything a node sends (issue #9 item 6). Deny by default: a field over its cap
-// ends the call with INVALID_ARGUMENT naming the field, instead of being stored, logged or
-// shown; the whole message is capped below that by gRPC (MaxMessageBytes on the node-facing
-// services). A well-behaved agent never reaches these: it reads ids from its engine and trims
+// is refused (OperationError.InvalidArgument; the call ends with INVALID_ARGUMENT) naming the
+// field, instead of being stored, logged or shown; the whole message is capped below that by
+// gRPC (MaxMessageBytes on the node-facing services). A well-behaved agent never reaches these: it reads ids from its engine and trims
 // its own messages (Cluster.NodeAgent.Session.OutgoingLimits) to MaxTextChars.
 public static class AgentLimits
 {
@@ -93,6 +93,6 @@ public static class AgentLimits
         }
     }
 
-    private static RpcException Invalid(string field, string rule) =>
-        new(new Status(StatusCode.InvalidArgument, $"{field} {rule}"));
+    private static OperationException Invalid(string field, string rule) =>
+        new(OperationError.InvalidArgument, $"{field} {rule}");
 }

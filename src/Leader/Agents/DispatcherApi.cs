@@ -1,3 +1,4 @@
+using Cluster.Leader.Operations;
 using Cluster.Leader.Storage;
 using Cluster.Protos.Agent.V1;
 using Google.Protobuf.WellKnownTypes;
@@ -40,7 +41,7 @@ public sealed partial class DispatcherApi(
             throw new RpcException(new Status(StatusCode.Unavailable, "the leader is shutting down; reconnect"));
         }
 
-        var node = auth.Authenticate(context, "agent");
+        var node = auth.Authenticate(context.GetHttpContext().Connection.ClientCertificate, "agent");
 
         Hello hello;
         using (var helloWait = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken))
@@ -91,9 +92,15 @@ public sealed partial class DispatcherApi(
             sessions.SendInitial(session, (long)Math.Min(hello.HeldRevision, long.MaxValue));
             await ReadAsync(session, requestStream);
         }
-        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted)
+        catch (RpcException e) when (e.StatusCode is StatusCode.ResourceExhausted)
         {
             Log.SessionDropped(log, node.Id, AgentLimits.Printable(session.Hostname), e.Status.Detail);
+            throw;
+        }
+        catch (OperationException e) when (e.Error is OperationError.InvalidArgument)
+        {
+            // A field over its cap (AgentLimits).
+            Log.SessionDropped(log, node.Id, AgentLimits.Printable(session.Hostname), e.Message);
             throw;
         }
         catch (OperationCanceledException) when (session.Overflowed)

@@ -10,5 +10,5 @@ public sealed record EnrollOutcome(NodeRecord? Node, string? Refusal, string Det
 
     public static EnrollOutcome Refused(string refusal, string detail, string? nodeId) => new(null, refusal, detail, nodeId);
 
-    public Grpc.Core.RpcException ToException() => NodeRefusal.Create(Refusal!, Detail, RefusedNodeId);
+    public Operations.OperationException ToException() => NodeRefusal.Create(Refusal!, Detail, RefusedNodeId);
 }

@@ -86,7 +86,7 @@ public sealed partial class EnrollmentApi(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        var (node, thumbprint) = auth.AuthenticateAnyRole(context);
+        var (node, thumbprint) = auth.AuthenticateAnyRole(context.GetHttpContext().Connection.ClientCertificate);
         var csr = LoadCsr(request.CsrDer);
         X509Certificate2? issued = null;
         var renewed = nodes.Renew(node.Id, thumbprint, nodeId =>

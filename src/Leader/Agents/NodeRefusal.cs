@@ -1,10 +1,11 @@
-using Grpc.Core;
+using Cluster.Leader.Operations;
 
 namespace Cluster.Leader.Agents;
 
-// Refusals a node daemon must recognise without reading the text (join.proto): the status
-// carries the trailer "cluster-refusal" with one of these reasons, and "cluster-node" with the
-// node id when there is one. The daemon side reads them in Cluster.NodeJoin.Refusal.
+// Refusals a node daemon must recognise without reading the text (join.proto): a
+// PERMISSION_DENIED status with the trailer "cluster-refusal" holding one of these reasons, and
+// "cluster-node" with the node id when there is one (the OperationException's Facts, which the
+// API layer sends as trailers). The daemon side reads them in Cluster.NodeJoin.Refusal.
 public static class NodeRefusal
 {
     public const string Removed = "removed";
@@ -13,14 +14,14 @@ public static class NodeRefusal
     public const string SwarmNodeMismatch = "swarm-node-mismatch";
     public const string DuplicateSession = "duplicate-session";
 
-    public static RpcException Create(string reason, string detail, string? nodeId = null)
+    public static OperationException Create(string reason, string detail, string? nodeId = null)
     {
-        var trailers = new Metadata { { "cluster-refusal", reason } };
+        var facts = new Dictionary<string, string>(StringComparer.Ordinal) { ["cluster-refusal"] = reason };
         if (nodeId is { Length: > 0 })
         {
-            trailers.Add("cluster-node", nodeId);
+            facts["cluster-node"] = nodeId;
         }
 
-        return new RpcException(new Status(StatusCode.PermissionDenied, detail), trailers);
+        return new OperationException(OperationError.PermissionDenied, detail) { Facts = facts };
     }
 }

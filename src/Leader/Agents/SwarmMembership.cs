@@ -1,6 +1,6 @@
 using Cluster.Core.Docker;
+using Cluster.Leader.Operations;
 using Cluster.Leader.Storage;
-using Grpc.Core;
 
 namespace Cluster.Leader.Agents;
 
@@ -19,8 +19,8 @@ public sealed class SwarmMembership(DockerEngine engine, NodeStore nodes)
         }
         catch (DockerOperationException e)
         {
-            throw new RpcException(new Status(StatusCode.Unavailable,
-                $"the leader cannot read the swarm's node list from its engine ({e.Detail}), so it cannot check this node's swarm node id; retry later"));
+            throw new OperationException(OperationError.Unavailable,
+                $"the leader cannot read the swarm's node list from its engine ({e.Detail}), so it cannot check this node's swarm node id; retry later");
         }
     }
 

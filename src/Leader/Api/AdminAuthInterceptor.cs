@@ -14,8 +14,9 @@ namespace Cluster.Leader.Api;
 // services need "authorization: Bearer <admin token>", else UNAUTHENTICATED, before the handler
 // runs. Paths that match no method never reach here: gRPC answers UNIMPLEMENTED (or HTTP 404).
 //
-// Also turns OperationException into its status code, and any other failure into INTERNAL with
-// a message that points to the leader's log instead of leaking internals.
+// Also turns OperationException into its status code (its Facts into trailers), for the admin
+// and the node services alike, and any other failure into INTERNAL with a message that points
+// to the leader's log instead of leaking internals.
 public sealed partial class AdminAuthInterceptor(TokenStore tokens, ILogger<AdminAuthInterceptor> log) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -167,9 +168,17 @@ public sealed partial class AdminAuthInterceptor(TokenStore tokens, ILogger<Admi
                 OperationError.Unavailable => StatusCode.Unavailable,
                 OperationError.ResourceExhausted => StatusCode.ResourceExhausted,
                 OperationError.Aborted => StatusCode.Aborted,
+                OperationError.Unauthenticated => StatusCode.Unauthenticated,
+                OperationError.PermissionDenied => StatusCode.PermissionDenied,
                 _ => StatusCode.FailedPrecondition,
             };
-            return new RpcException(new Status(code, op.Message));
+            var trailers = new Metadata();
+            foreach (var (name, value) in op.Facts)
+            {
+                trailers.Add(name, value);
+            }
+
+            return new RpcException(new Status(code, op.Message), trailers);
         }
 
         if (e is OperationCanceledException && context.CancellationToken.IsCancellationRequested)

@@ -41,7 +41,7 @@ public sealed partial class BuildDispatcherApi(
             throw new RpcException(new Status(StatusCode.Unavailable, "the leader is shutting down; reconnect"));
         }
 
-        var node = auth.Authenticate(context, "builder");
+        var node = auth.Authenticate(context.GetHttpContext().Connection.ClientCertificate, "builder");
         BuilderHello hello;
         using (var helloWait = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken))
         {
@@ -107,7 +107,7 @@ public sealed partial class BuildDispatcherApi(
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
-        var node = auth.Authenticate(context, "builder");
+        var node = auth.Authenticate(context.GetHttpContext().Connection.ClientCertificate, "builder");
         var job = builders.Find(node.Id) is { } session && session.Jobs.TryGetValue(request.JobId, out var pending) ? pending : null;
         if (job?.ContextFile is not { } file)
         {

@@ -1,8 +1,9 @@
 namespace Cluster.Leader.Operations;
 
-// The kinds of refusal the leader's operations report; the admin API maps each to a gRPC status
-// code (INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, UNAVAILABLE,
-// RESOURCE_EXHAUSTED, ABORTED).
+// The kinds of refusal the leader's operations report; the API layer (AdminAuthInterceptor, for
+// every service the leader serves) maps each to a gRPC status code (INVALID_ARGUMENT, NOT_FOUND,
+// ALREADY_EXISTS, FAILED_PRECONDITION, UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED,
+// UNAUTHENTICATED, PERMISSION_DENIED).
 public enum OperationError
 {
     InvalidArgument,
@@ -18,4 +19,12 @@ public enum OperationError
     // longer than the leader waits. (Not DEADLINE_EXCEEDED: clients read that as their own
     // deadline and would hide the reason.)
     Aborted,
+
+    // The caller is not known to be who it claims: a node without a certificate of this leader,
+    // or with one that was replaced or belongs to no node on record.
+    Unauthenticated,
+
+    // The caller is known and may not do this: a removed node, a node of the other role, a
+    // second claimant of a swarm node.
+    PermissionDenied,
 }

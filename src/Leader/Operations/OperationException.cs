@@ -21,4 +21,9 @@ public sealed class OperationException : Exception
         : base(message, innerException) => Error = OperationError.FailedPrecondition;
 
     public OperationError Error { get; }
+
+    // Facts a program on the other side recognises without reading the message (name -> value,
+    // lowercase names such as "cluster-refusal"); the API layer sends each as a response trailer.
+    // Never a secret.
+    public IReadOnlyDictionary<string, string> Facts { get; init; } = new Dictionary<string, string>();
 }
