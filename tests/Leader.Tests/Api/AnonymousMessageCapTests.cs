@@ -5,8 +5,8 @@ using Google.Protobuf.Reflection;
 
 namespace Cluster.Leader.Tests.Api;
 
-// What a caller without any credential can make the leader receive, against the real
-// cluster-leader binary: every rpc of every service ApiAccessPolicy lets in anonymously (taken
+// What a caller without any credential can make the leader receive, against the leader's real
+// endpoint and gate (in-process): every rpc of every service ApiAccessPolicy lets in anonymously (taken
 // from the policy, so a service made anonymous later is covered) refuses a message over
 // ApiAccessPolicy.AnonymousMaxMessageBytes with RESOURCE_EXHAUSTED, while normal messages
 // (a health check, a reflection listing, a real Join) still work.
@@ -23,9 +23,9 @@ public sealed class AnonymousMessageCapTests : IAsyncLifetime
         Grpc.Reflection.V1Alpha.ServerReflection.Descriptor,
     ];
 
-    private LeaderBinary _leader = null!;
+    private InProcessLeader _leader = null!;
 
-    public async Task InitializeAsync() => _leader = await LeaderBinary.StartAsync();
+    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
 
     public async Task DisposeAsync() => await _leader.DisposeAsync();
 

@@ -1,13 +1,13 @@
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
 using Cluster.Leader.Tests.Support;
+using Cluster.Protos.Admin.V1;
 using Cluster.Protos.Build.V1;
 using Cluster.Protos.Join.V1;
 using Grpc.Core;
 
 namespace Cluster.Leader.Tests.Builds;
 
-// A builder's swarm identity (issue #9 item 6, for builders): the real cluster-leader, a fake
+// A builder's swarm identity (issue #9 item 6, for builders): the leader in-process, a fake
 // engine that lists a two-node swarm (the leader's own manager node and a worker), and builders
 // joined with real node certificates. A builder is bound at enrollment to the swarm node it
 // claimed; its sessions may claim only that one (the leader routes registry-less builds to the
@@ -18,13 +18,13 @@ public sealed class BuilderIdentityTests : IAsyncLifetime
     private const string LeaderNode = "leadernode0000000000000001";
     private const string WorkerNode = "workernode0000000000000002";
     private FakeSwarmEngine _engine = null!;
-    private LeaderBinary _leader = null!;
+    private InProcessLeader _leader = null!;
 
     public async Task InitializeAsync()
     {
         _engine = await FakeSwarmEngine.StartAsync((LeaderNode, "leader-host", "manager"), (WorkerNode, "worker-host", "worker"));
         // Heartbeats every second: a node seen more than 3 s ago counts as gone, unless live.
-        _leader = await LeaderBinary.StartAsync("--docker-host", _engine.DockerHost, "--heartbeat-period", "1");
+        _leader = await InProcessLeader.StartAsync("--docker-host", _engine.DockerHost, "--heartbeat-period", "1");
     }
 
     public async Task DisposeAsync()
@@ -41,7 +41,7 @@ public sealed class BuilderIdentityTests : IAsyncLifetime
         var posing = await RefusedHelloAsync(builder, LeaderNode);
         await using (var own = await BuilderSessionClient.OpenAsync(_leader, builder, WorkerNode))
         {
-            Assert.Equal(WorkerNode, (await BuilderOfAsync()).GetProperty("swarmNodeId").GetString());
+            Assert.Equal(WorkerNode, (await BuilderOfAsync()).SwarmNodeId);
         }
 
         Assert.Equal(StatusCode.PermissionDenied, posing.StatusCode);
@@ -71,7 +71,7 @@ public sealed class BuilderIdentityTests : IAsyncLifetime
     {
         var (first, _) = await NodeEnrollment.JoinAsync(_leader, "leader-host", role: Role.Builder, swarmNodeId: LeaderNode);
         await using var live = await BuilderSessionClient.OpenAsync(_leader, first, LeaderNode);
-        var firstId = (await BuilderOfAsync()).GetProperty("id").GetString();
+        var firstId = (await BuilderOfAsync()).Id;
         await Task.Delay(TimeSpan.FromSeconds(4));
 
         var refused = await Assert.ThrowsAsync<RpcException>(() => NodeEnrollment.JoinAsync(_leader, "impostor", role: Role.Builder, swarmNodeId: LeaderNode));
@@ -79,18 +79,14 @@ public sealed class BuilderIdentityTests : IAsyncLifetime
         Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
         Assert.Equal("swarm-node-taken", refused.Trailers.GetValue("cluster-refusal"));
         var builder = await BuilderOfAsync();
-        Assert.Equal(firstId, builder.GetProperty("id").GetString());
-        Assert.Equal("ready", builder.GetProperty("status").GetString());
-        Assert.Equal(LeaderNode, builder.GetProperty("swarmNodeId").GetString());
+        Assert.Equal(firstId, builder.Id);
+        Assert.Equal("ready", builder.Status);
+        Assert.Equal(LeaderNode, builder.SwarmNodeId);
     }
 
-    private async Task<JsonElement> BuilderOfAsync()
-    {
-        var listed = await _leader.CtlAsync(null, "node", "list", "-o", "json");
-        Assert.True(listed.ExitCode == 0, listed.ToString());
-        using var doc = JsonDocument.Parse(listed.Output);
-        return doc.RootElement.EnumerateArray().Single(n => n.GetProperty("role").GetString() == "builder").Clone();
-    }
+    // The builder as `node list` shows it (the same admin API, without a clusterctl process).
+    private async Task<Node> BuilderOfAsync() =>
+        (await _leader.NodesAsync()).Single(n => n.Role == "builder");
 
     private async Task<RpcException> RefusedHelloAsync(X509Certificate2 node, string swarmNodeId)
     {

@@ -5,9 +5,10 @@ using LiteDB;
 
 namespace Cluster.Leader.Tests.Security;
 
-// Issue #9.6 against the real cluster-leader binary: two registry credentials have their sealed
-// secrets swapped in the LiteDB file while the leader is stopped (as someone with write access
-// to cluster.db but not to keys/ could). Started again, the leader names both records in its
+// Issue #9.6 against the leader in-process and clusterctl's binary: two registry credentials have
+// their sealed secrets swapped in the LiteDB file while the leader is stopped (as someone with
+// write access to cluster.db but not to keys/ could). Started again (composed anew on the same
+// data dir, as the daemon starts), the leader names both records in its
 // log, never uses or serves either (an agent's snapshot holds only the untouched credential, a
 // deployment pulling through a swapped one fails naming it and what to do), never serves one
 // record's secret under the other's name, prints no plaintext anywhere, and a swapped record is
@@ -18,10 +19,10 @@ public sealed class SwappedSecretTests : IAsyncLifetime
     private const string BetaPassword = "beta-password-8d27a4";
     private const string GammaPassword = "gamma-password-3b6e0f";
     private const string AlphaNew = "alpha-password-new-77aa01";
-    private LeaderBinary _leader = null!;
+    private InProcessLeader _leader = null!;
     private readonly List<string> _cliOutput = [];
 
-    public async Task InitializeAsync() => _leader = await LeaderBinary.StartAsync();
+    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
 
     public async Task DisposeAsync() => await _leader.DisposeAsync();
 
@@ -102,7 +103,7 @@ public sealed class SwappedSecretTests : IAsyncLifetime
 
         public string Received => _received.ToString();
 
-        public static async Task<AgentSessionClient> OpenAsync(LeaderBinary leader)
+        public static async Task<AgentSessionClient> OpenAsync(ITestLeader leader)
         {
             var (node, _) = await NodeEnrollment.JoinAsync(leader, "agent-1");
             var channel = NodeEnrollment.Channel(leader, node);

@@ -4,26 +4,28 @@ using Cluster.Protos.Admin.V1;
 using Cluster.Protos.Join.V1;
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Cluster.Leader.Tests.Sources;
 
-// `deploy --from-dir` uploads that stall, against the real cluster-leader (with a builder
-// session from a real node certificate, so uploads are taken): four uploads that send their
-// header and a first chunk and then nothing hold every upload slot, so a fifth is refused; with
-// --upload-idle-timeout 2 each stalled one is ended within seconds with an error naming the
-// upload and what to do, and the next upload gets a slot and is kept.
+// `deploy --from-dir` uploads that stall, against the leader in-process on a fake clock (with a
+// builder session from a real node certificate, so uploads are taken): four uploads that send
+// their header and a first chunk and then nothing hold every upload slot, so a fifth is refused;
+// with --upload-idle-timeout 2 each stalled one is ended once 2 s of the leader's clock pass
+// without a chunk (not before), with an error naming the upload and what to do, and the next
+// upload gets a slot and is kept.
 public sealed class StalledUploadTests : IAsyncLifetime
 {
-    private LeaderBinary _leader = null!;
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private InProcessLeader _leader = null!;
     private BuilderSessionClient _builder = null!;
 
     public async Task InitializeAsync()
     {
-        _leader = await LeaderBinary.StartAsync("--upload-idle-timeout", "2");
+        _leader = await InProcessLeader.StartAsync(_time, "--upload-idle-timeout", "2");
         var (node, _) = await NodeEnrollment.JoinAsync(_leader, "builder-1", role: Role.Builder);
         _builder = await BuilderSessionClient.OpenAsync(_leader, node);
-        var created = await _leader.CtlAsync(null, "app", "create", "web", "--from-dir");
-        Assert.True(created.ExitCode == 0, created.ToString());
+        await _leader.CreateAppAsync(new CreateAppRequest { Name = "web", FromDir = true });
     }
 
     public async Task DisposeAsync()
@@ -49,7 +51,17 @@ public sealed class StalledUploadTests : IAsyncLifetime
 
         await Task.Delay(TimeSpan.FromMilliseconds(500));
         var full = await Assert.ThrowsAsync<RpcException>(() => UploadAsync(client, tar));
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var endedEarly = stalled.Count(c => c.ResponseAsync.IsCompleted);
+        // The leader's clock moves on in steps until every stalled upload ended (each one's idle
+        // timer starts when the leader has read its chunk, which the test does not see).
+        var advanced = TimeSpan.Zero;
+        while (!stalled.All(c => c.ResponseAsync.IsCompleted) && advanced < TimeSpan.FromSeconds(20))
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(500));
+            advanced += TimeSpan.FromMilliseconds(500);
+            await Task.WhenAny(Task.WhenAll(stalled.Select(c => c.ResponseAsync)), Task.Delay(50));
+        }
+
         var ended = new List<RpcException>();
         foreach (var call in stalled)
         {
@@ -57,7 +69,6 @@ public sealed class StalledUploadTests : IAsyncLifetime
             call.Dispose();
         }
 
-        var waited = clock.Elapsed;
         var later = await UploadAsync(client, tar);
 
         Assert.Equal(StatusCode.ResourceExhausted, full.StatusCode);
@@ -68,7 +79,8 @@ public sealed class StalledUploadTests : IAsyncLifetime
             Assert.Matches(@"upload u[0-9a-f]{15} of app 'web' stalled: nothing arrived for 2 s after 1024 of \d+ bytes", e.Status.Detail);
             Assert.Contains("clusterctl deploy web --from-dir PATH", e.Status.Detail, StringComparison.Ordinal);
         });
-        Assert.True(waited < TimeSpan.FromSeconds(20), $"the stalled uploads ended only after {waited}");
+        Assert.Equal(0, endedEarly);
+        Assert.InRange(advanced, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(19));
         Assert.StartsWith("u", later.UploadId, StringComparison.Ordinal);
         Assert.Equal(tar.Length, later.SizeBytes);
         Assert.Single(Directory.GetFiles(Path.Combine(_leader.DataDir, "uploads")));

@@ -10,8 +10,10 @@ using Grpc.Net.Client;
 using AdminApps = Cluster.Protos.Admin.V1.Apps;
 using AdminDeployments = Cluster.Protos.Admin.V1.Deployments;
 using AdminNodes = Cluster.Protos.Admin.V1.Nodes;
+using AdminWebhooks = Cluster.Protos.Admin.V1.Webhooks;
 using Cluster.Testing;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Cluster.Leader.Tests.Support;
@@ -23,20 +25,25 @@ namespace Cluster.Leader.Tests.Support;
 // clusterctl runs as its real binary against it. Output holds the leader's log lines as the
 // daemon would write them (message and exception text), for secret-in-log checks.
 //
+// StopAsync and RestartAsync stop the host and compose it again on the same data dir, port and
+// flags, as a restart of the daemon does (LeaderHost.StartAsync reads the data dir anew).
+//
 // The binary itself (its process, signals, exit codes) is tested in tests/Daemons.Tests.
 public sealed class InProcessLeader : ITestLeader, IAsyncDisposable
 {
     private readonly string _root;
-    private readonly RunningLeader _leader;
-    private readonly LogCapture _log;
+    private readonly LeaderOptions _options;
+    private readonly TimeProvider? _time;
+    private readonly LogCapture _log = new();
     private readonly Lazy<GrpcChannel> _admin;
+    private RunningLeader? _leader;
 
-    private InProcessLeader(string root, int port, RunningLeader leader, LogCapture log)
+    private InProcessLeader(string root, int port, LeaderOptions options, TimeProvider? time)
     {
         _root = root;
         Port = port;
-        _leader = leader;
-        _log = log;
+        _options = options;
+        _time = time;
         _admin = new Lazy<GrpcChannel>(OpenAdminChannel);
     }
 
@@ -54,37 +61,83 @@ public sealed class InProcessLeader : ITestLeader, IAsyncDisposable
 
     public string Output => _log.Text;
 
-    public IServiceProvider Services => _leader.Services;
+    public IServiceProvider Services => (_leader ?? throw new InvalidOperationException("the leader is stopped")).Services;
 
-    // extraArgs: more cluster-leader flags (e.g. --webhook-listen), parsed as the binary does.
-    public static async Task<InProcessLeader> StartAsync(params string[] extraArgs)
+    // extraArgs: more cluster-leader flags (e.g. --webhook-listen; a --docker-host there replaces
+    // the engine socket that does not exist), parsed as the binary does.
+    public static Task<InProcessLeader> StartAsync(params string[] extraArgs) => StartAsync(null, extraArgs);
+
+    // time: the clock every service of this leader reads and sets its timers on (a
+    // FakeTimeProvider, so a test advances time instead of waiting); null for the real one.
+    public static async Task<InProcessLeader> StartAsync(TimeProvider? time, params string[] extraArgs)
     {
         var root = Directory.CreateTempSubdirectory("cluster-leader-tests-").FullName;
         var port = InProcessLeader.FreePort();
+        var engine = extraArgs.Contains("--docker-host") ? [] : new[] { "--docker-host", $"unix://{root}/no-engine.sock" };
         var options = LeaderCommandLine.Parse(
-            ["--data-dir", Path.Combine(root, "data"), "--listen", $"127.0.0.1:{port}", "--docker-host", $"unix://{root}/no-engine.sock", .. extraArgs]);
-        var log = new LogCapture();
+            ["--data-dir", Path.Combine(root, "data"), "--listen", $"127.0.0.1:{port}", .. engine, .. extraArgs]);
+        var leader = new InProcessLeader(root, port, options, time);
         try
         {
-            var leader = await LeaderHost.StartAsync(options, builder => builder.Logging.ClearProviders().AddProvider(log), CancellationToken.None);
-            return new InProcessLeader(root, port, leader, log);
+            await leader.RestartAsync();
+            return leader;
+        }
+        catch
+        {
+            Directory.Delete(root, recursive: true);
+            throw;
+        }
+    }
+
+    // Stops the leader (its host, as on SIGTERM) and keeps its data dir, for RestartAsync.
+    public async Task StopAsync()
+    {
+        if (_leader is { } running)
+        {
+            _leader = null;
+            await running.DisposeAsync();
+        }
+    }
+
+    // Starts the leader (again) on the same data dir, port and flags; its log continues in Output.
+    public async Task RestartAsync()
+    {
+        if (_leader is not null)
+        {
+            throw new InvalidOperationException("the leader is running; StopAsync first");
+        }
+
+        try
+        {
+            _leader = await LeaderHost.StartAsync(_options, builder =>
+            {
+                builder.Logging.ClearProviders().AddProvider(_log);
+                if (_time is not null)
+                {
+                    builder.Services.AddSingleton(_time);
+                }
+            }, CancellationToken.None);
         }
         catch (Exception e)
         {
-            Directory.Delete(root, recursive: true);
-            throw new InvalidOperationException($"the leader did not start: {e.Message}\n{log.Text}", e);
+            throw new InvalidOperationException($"the leader did not start: {e.Message}\n{_log.Text}", e);
         }
     }
 
     // The real clusterctl binary against this leader, the token passed as CLUSTER_TOKEN (never
     // argv), no config file. Output is stdout and stderr interleaved.
-    public async Task<ProcessResult> CtlAsync(string? token, params string[] args) =>
+    public Task<ProcessResult> CtlAsync(string? token, params string[] args) => RunCtlAsync(token, null, args);
+
+    // With the admin token and this text on clusterctl's stdin (passwords: --password-stdin).
+    public Task<ProcessResult> CtlWithStdinAsync(string stdin, params string[] args) => RunCtlAsync(null, stdin, args);
+
+    private async Task<ProcessResult> RunCtlAsync(string? token, string? stdin, string[] args) =>
         await ProcessRunner.RunAsync(Daemon.PathOf("Cli", "clusterctl"), args, TimeSpan.FromMinutes(1), new Dictionary<string, string>
         {
             ["CLUSTER_LEADER"] = Address,
             ["CLUSTER_TOKEN"] = token ?? AdminToken,
             ["CLUSTER_CONFIG"] = Path.Combine(_root, "no-clusterctl.conf"),
-        });
+        }, stdin);
 
     // The leader's state read over the admin API (TLS, CA pinned, admin token): for checks of what
     // the leader holds, where the test is not about how clusterctl prints it. Cheaper than a
@@ -97,6 +150,12 @@ public sealed class InProcessLeader : ITestLeader, IAsyncDisposable
 
     public async Task<IReadOnlyList<Node>> NodesAsync() =>
         (await new AdminNodes.NodesClient(_admin.Value).ListNodesAsync(new ListNodesRequest(), Authorized())).Nodes;
+
+    public async Task<IReadOnlyList<Webhook>> WebhooksAsync() =>
+        (await new AdminWebhooks.WebhooksClient(_admin.Value).ListWebhooksAsync(new ListWebhooksRequest(), Authorized())).Webhooks;
+
+    public async Task<AddWebhookResponse> AddWebhookAsync(string name, string kind) =>
+        await new AdminWebhooks.WebhooksClient(_admin.Value).AddWebhookAsync(new AddWebhookRequest { Name = name, Kind = kind }, Authorized());
 
     // Setup through the admin API, for tests about something else than `clusterctl app create`.
     public async Task<App> CreateAppAsync(CreateAppRequest request) =>
@@ -136,7 +195,7 @@ public sealed class InProcessLeader : ITestLeader, IAsyncDisposable
             _admin.Value.Dispose();
         }
 
-        await _leader.DisposeAsync();
+        await StopAsync();
         try
         {
             Directory.Delete(_root, recursive: true);
