@@ -36,7 +36,24 @@ public sealed partial class WebhookReceiver(WebhookService webhooks, AutoSyncSer
             return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
         }
 
-        var credentials = webhooks.Credentials(name);
+        (string Kind, string Secret)? credentials;
+        try
+        {
+            credentials = webhooks.Credentials(name);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            // Its sealed secret does not open (SecretCheck named it at start): no delivery can be
+            // verified, so each is refused like a bad secret (coalesced, recorded, no stack trace),
+            // and 503 tells a genuine sender the fault is here.
+            refusals.Refuse(name, $"the webhook's secret does not open on this leader: `clusterctl webhook remove {name}`, then add it again (it gets a new secret)", peer, body.Length, r =>
+            {
+                webhooks.RecordDelivery(name, accepted: false, r.Deferred ? $"{r.Reason} ({Coalesced(r)})" : r.Reason, r.At);
+                LogOnly(name, r);
+            });
+            return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+        }
+
         if (credentials is not { } hook)
         {
             refusals.Refuse(NoWebhook, "no such webhook", peer, body.Length, r => LogOnly(name, r));
