@@ -5,7 +5,7 @@ using LiteDB;
 
 namespace Cluster.Leader.Tests.Webhooks;
 
-// Issue #9.6 for webhooks, against the real cluster-leader binary: two webhooks have their sealed
+// Issue #9.6 for webhooks, on the leader hosted in-process (restarted on its data dir): two webhooks have their sealed
 // secrets swapped in cluster.db while the leader is stopped. Started again, SecretCheck names
 // both; a delivery to either (anyone on the network can send one) must be refused like any other
 // refusal: answered at once, coalesced, no stack trace per request in the leader's log, and the
@@ -15,8 +15,8 @@ public sealed class UnopenableWebhookSecretTests
     [Fact]
     public async Task SwappedWebhookSecrets_Deliveries_RefusedCoalescedWithoutErrors()
     {
-        var port = LeaderBinary.FreePort();
-        await using var leader = await LeaderBinary.StartAsync("--webhook-listen", $"127.0.0.1:{port}");
+        var port = InProcessLeader.FreePort();
+        await using var leader = await InProcessLeader.StartAsync("--webhook-listen", $"127.0.0.1:{port}");
         var secrets = new Dictionary<string, string>();
         foreach (var name in new[] { "alpha", "beta", "gamma" })
         {

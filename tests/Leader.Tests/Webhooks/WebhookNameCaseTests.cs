@@ -14,7 +14,7 @@ public sealed class WebhookNameCaseTests
     [Fact]
     public async Task Delivery_NameInOtherCase_IsUnknownAndRecordsNothing()
     {
-        var port = LeaderBinary.FreePort();
+        var port = InProcessLeader.FreePort();
         await using var leader = await InProcessLeader.StartAsync("--webhook-listen", $"127.0.0.1:{port}");
         var added = await leader.CtlAsync(null, "webhook", "add", "hub", "--kind", "registry", "-o", "json");
         Assert.True(added.ExitCode == 0, added.ToString());
