@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# Issue #11 benchmark: Auto-Sync against a real peer, Shepherd (containrrr/shepherd, a shell
+# script over the docker CLI), watching the same 20 services over 5 image refs on the lab's swarm.
+#
+#   bench/AutoSync/shepherd-bench.sh --shepherd PATH [--interval SECONDS] [--binaries DIR]
+#
+# As root, with the lab up (tests/lab/lab.sh up; only one user of the lab at a time) and a Release
+# build of the solution (or --binaries DIR with DIR/<program>/<program>). PATH is Shepherd's
+# script (the file `shepherd` of https://github.com/containrrr/shepherd, tested with 1.8.1); it
+# runs here as it runs in its container: bash + the docker CLI against the swarm manager.
+#
+# One run:
+#   1. builds 5 images FROM scratch (busybox) on node 1 and pushes them to the lab registry as
+#      shepherd-bench/r1..r5:live;
+#   2. ours: a real cluster-leader (Auto-Sync interval --interval, default 10 s) and a real
+#      cluster-agent in node 1's network namespace; 20 apps (app i on ref i mod 5, pinned to node
+#      1), each deployed once, with Auto-Sync on;
+#   3. counts manifest requests in the lab registry's own access log over 3 quiet intervals
+#      (nothing changes: every request is a check) -> requests per interval;
+#   4. pushes a new image to all 5 refs and times push -> all 20 services on the new digests;
+#   5. Shepherd: 20 plain services (docker service create --with-registry-auth) on the same refs,
+#      one quiet pass (RUN_ONCE_AND_EXIT) counted the same way (a pass is one interval's work),
+#      then a new image on all 5 refs and one pass, timed to all 20 converged (in polling mode
+#      Shepherd adds the wait until its next pass, up to its SLEEP_TIME);
+#   6. prints a Markdown table.
+# Stops every process it started (by pid), removes its apps, services and temp dir, also on
+# failure (trap). Images it pushed stay in the lab registry (the lab's down removes them).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+LAB_DIR=${LAB_DIR:-/tmp/clab}
+SHEPHERD=""
+INTERVAL=10
+BINARIES=""
+SERVICES=20
+REFS=5
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --shepherd) SHEPHERD=$2; shift 2 ;;
+    --interval) INTERVAL=$2; shift 2 ;;
+    --binaries) BINARIES=$2; shift 2 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "shepherd-bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '%s [shepherd-bench] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { say "FAILED: $*"; exit 1; }
+[[ $(id -u) == 0 ]] || die "run as root (the agent runs in the lab node's network namespace)"
+[[ -f $LAB_DIR/lab.env ]] || die "no lab at $LAB_DIR (tests/lab/lab.sh up)"
+[[ -n $SHEPHERD && -f $SHEPHERD ]] || die "--shepherd PATH: Shepherd's script (git clone https://github.com/containrrr/shepherd; the file 'shepherd')"
+if ! [[ $INTERVAL =~ ^[0-9]+$ ]] || ((INTERVAL < 5)); then die "--interval takes whole seconds, at least 5"; fi
+for tool in jq nsenter docker; do command -v "$tool" >/dev/null || die "$tool is missing"; done
+
+labenv() { sed -n "s/^$1=//p" "$LAB_DIR/lab.env"; }
+if [[ -n $BINARIES ]]; then
+  BIN=$(cd "$BINARIES" && pwd)
+  LEADER=$BIN/cluster-leader/cluster-leader AGENT=$BIN/cluster-agent/cluster-agent CTL=$BIN/clusterctl/clusterctl
+else
+  LEADER=$ROOT/src/Leader/bin/Release/net10.0/cluster-leader
+  AGENT=$ROOT/src/NodeAgent/bin/Release/net10.0/cluster-agent
+  CTL=$ROOT/src/Cli/bin/Release/net10.0/clusterctl
+fi
+for p in "$LEADER" "$AGENT" "$CTL"; do [[ -x $p ]] || die "no $p (dotnet build -c Release Cluster.sln, or --binaries DIR)"; done
+
+WORK=$(mktemp -d /tmp/shepherd-bench.XXXXXX)
+PIDS=()
+LEADER_ADDR=""
+MANAGER=$(labenv LAB_MANAGER_SOCK)
+NODE1=$(labenv LAB_NODE1_SOCK)
+NODE1_HOST=$(labenv LAB_NODE1_HOSTNAME)
+REGISTRY=$(labenv LAB_REGISTRY)
+REG_LOG=$LAB_DIR/reg/registry.log
+[[ -f $REG_LOG ]] || die "no registry access log at $REG_LOG"
+mkdir -p "$WORK/cli"; chmod 700 "$WORK/cli"
+dk() { DOCKER_CONFIG="$WORK/cli" docker -H "$1" "${@:2}"; }
+ctl() { CLUSTER_LEADER="$LEADER_ADDR" CLUSTER_TOKEN="$(cat "$WORK/leader/admin.token")" CLUSTER_CONFIG=/dev/null "$CTL" "$@"; }
+alive() { [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; }
+stop_pid() {
+  local pid=$1 i
+  alive "$pid" || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < 60; i++)); do alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }; sleep 0.25; done
+  kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return 0
+}
+cleanup() {
+  local rc=$? p i
+  if [[ -n $LEADER_ADDR && -f $WORK/leader/admin.token ]]; then
+    for ((i = 1; i <= SERVICES; i++)); do ctl app remove "sb-ours-$i" >/dev/null 2>&1 || true; done
+  fi
+  for ((i = 1; i <= SERVICES; i++)); do dk "$MANAGER" service rm "sb-ours-$i" "sb-shep-$i" >/dev/null 2>&1 || true; done
+  for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+
+# Manifest requests the lab registry has logged so far (its access log: one "response completed"
+# line per request).
+manifest_requests() { grep -c 'msg="response completed".*/manifests/' "$REG_LOG" || true; }
+ref_of() { echo "$REGISTRY/shepherd-bench/r$(( ($1 - 1) % REFS + 1 )):live"; }
+
+# Builds and pushes a new image to every ref (content differs per ref and per round).
+push_round() { # ROUND
+  local r ctx
+  for ((r = 1; r <= REFS; r++)); do
+    ctx=$WORK/ctx-$1-$r
+    mkdir -p "$ctx"; cp /bin/busybox "$ctx/busybox"
+    printf 'round %s ref %s %s\n' "$1" "$r" "$(date +%s%N)" >"$ctx/stamp"
+    printf 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY stamp /stamp\nCMD ["/bin/busybox", "sh", "-c", "trap '"'"'exit 0'"'"' TERM; while true; do sleep 1; done"]\n' >"$ctx/Dockerfile"
+    dk "$NODE1" build -q -t "$REGISTRY/shepherd-bench/r$r:live" "$ctx" >/dev/null || die "docker build failed"
+    dk "$NODE1" push "$REGISTRY/shepherd-bench/r$r:live" 2>/dev/null | sed -n 's/.*digest: \(sha256:[0-9a-f]*\).*/\1/p' >"$WORK/digest-r$r" || die "docker push failed"
+    [[ -s $WORK/digest-r$r ]] || die "no digest from the push of r$r"
+  done
+}
+
+# Waits until every service PREFIX-1..N runs its ref's newest digest; prints the seconds taken.
+wait_converged() { # PREFIX START_EPOCH_NS
+  local prefix=$1 start=$2 i want image ok deadline=$(( $(date +%s) + 600 ))
+  while :; do
+    ok=1
+    for ((i = 1; i <= SERVICES; i++)); do
+      want=$(cat "$WORK/digest-r$(( (i - 1) % REFS + 1 ))")
+      image=$(dk "$MANAGER" service inspect "$prefix-$i" -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' 2>/dev/null || true)
+      [[ $image == *"@$want" ]] || { ok=0; break; }
+      [[ $(dk "$MANAGER" service ps --no-trunc "$prefix-$i" --filter desired-state=running -f '{{.Image}} {{.CurrentState}}' 2>/dev/null | grep -c "@$want Running" || true) -ge 1 ]] || { ok=0; break; }
+    done
+    ((ok)) && break
+    (($(date +%s) < deadline)) || die "$prefix: not all $SERVICES services converged within 600 s"
+    sleep 0.5
+  done
+  awk -v s="$start" -v e="$(date +%s%N)" 'BEGIN { printf "%.1f", (e - s) / 1e9 }'
+}
+
+printf '%s' "$(labenv LAB_REGISTRY_PASSWORD)" | dk "$NODE1" login "$REGISTRY" -u "$(labenv LAB_REGISTRY_USER)" --password-stdin >/dev/null 2>&1 ||
+  die "docker login to the lab registry failed"
+say "pushing $REFS refs"
+push_round 0
+
+# ---------------------------------------------------------------------------------------------
+# Ours.
+for ((i = 0; i < 50; i++)); do
+  port=$((20000 + RANDOM % 20000))
+  [[ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]] && break
+done
+LEADER_ADDR="$(labenv LAB_HOST_IP):$port"
+say "starting cluster-leader on $LEADER_ADDR (--auto-sync-interval ${INTERVAL}s) and an agent on node 1"
+"$LEADER" --data-dir "$WORK/leader" --listen "$LEADER_ADDR" --docker-host "$MANAGER" --auto-sync-interval "${INTERVAL}s" >"$WORK/leader.log" 2>&1 &
+PIDS+=("$!")
+for ((i = 0; i < 480; i++)); do grep -qs "listening on $LEADER_ADDR" "$WORK/leader.log" && break; sleep 0.25; done
+grep -qs "listening on $LEADER_ADDR" "$WORK/leader.log" || { tail -20 "$WORK/leader.log" >&2; die "the leader did not start"; }
+install -m 600 /dev/null "$WORK/join.token"; cat "$WORK/leader/join.token" >"$WORK/join.token"
+nsenter --net="/var/run/netns/$(labenv LAB_NODE1_NETNS)" -- "$AGENT" --leader "$LEADER_ADDR" --join-token-file "$WORK/join.token" \
+  --state-dir "$WORK/agent" --docker-host "$NODE1" >"$WORK/agent.log" 2>&1 &
+PIDS+=("$!")
+for ((i = 0; i < 240; i++)); do
+  [[ $(ctl node list -o json 2>/dev/null | jq '[.[] | select(.status == "ready" and .id != "" and .role != "builder")] | length' 2>/dev/null || echo 0) -ge 1 ]] && break
+  sleep 0.5
+done
+printf '%s' "$(labenv LAB_REGISTRY_PASSWORD)" | ctl registry add bench --provider generic --url "$REGISTRY" \
+  --username "$(labenv LAB_REGISTRY_USER)" --password-stdin --insecure >/dev/null || die "registry add failed"
+say "creating and deploying $SERVICES apps over $REFS refs"
+for ((i = 1; i <= SERVICES; i++)); do
+  ctl app create "sb-ours-$i" --image "$(ref_of "$i")" --registry bench --replicas 1 --constraint "node.hostname==$NODE1_HOST" >/dev/null || die "app create sb-ours-$i failed"
+  ctl deploy "sb-ours-$i" >"$WORK/deploy.log" 2>&1 || { cat "$WORK/deploy.log" >&2; die "deploy sb-ours-$i failed"; }
+  ctl app set "sb-ours-$i" --auto-sync on >/dev/null || die "app set --auto-sync on failed"
+done
+sleep $((INTERVAL + 2))   # every ref has had its first check
+before=$(manifest_requests); sleep $((3 * INTERVAL)); after=$(manifest_requests)
+OURS_PER_INTERVAL=$(awk -v n=$((after - before)) 'BEGIN { printf "%.1f", n / 3 }')
+say "ours: $((after - before)) manifest requests in 3 quiet intervals"
+push_round 1
+start=$(date +%s%N)
+OURS_CONVERGE=$(wait_converged sb-ours "$start")
+say "ours: all $SERVICES services on the new digests ${OURS_CONVERGE} s after the push"
+for ((i = 1; i <= SERVICES; i++)); do ctl app remove "sb-ours-$i" >/dev/null 2>&1 || true; dk "$MANAGER" service rm "sb-ours-$i" >/dev/null 2>&1 || true; done
+
+# ---------------------------------------------------------------------------------------------
+# Shepherd, as its README configures it for a private registry: credentials sent to the swarm
+# agents, the registry declared insecure (plain HTTP, as the lab's engines treat it).
+say "creating $SERVICES plain services for Shepherd"
+for ((i = 1; i <= SERVICES; i++)); do
+  dk "$MANAGER" service create -q --detach --with-registry-auth --name "sb-shep-$i" --label bench=shepherd \
+    --constraint "node.hostname==$NODE1_HOST" --replicas 1 "$(ref_of "$i")" >/dev/null || die "service create sb-shep-$i failed"
+done
+# Shepherd logs in from its own config dir, as in its container (the lab registry's login).
+mkdir -p "$WORK/shepherd-cli"; cp "$WORK/cli/config.json" "$WORK/shepherd-cli/config.json"
+run_shepherd() {
+  DOCKER_HOST=$MANAGER DOCKER_CONFIG=$WORK/shepherd-cli FILTER_SERVICES="label=bench=shepherd" RUN_ONCE_AND_EXIT=1 \
+    WITH_REGISTRY_AUTH=1 WITH_INSECURE_REGISTRY=1 VERBOSE=false TZ=UTC bash "$SHEPHERD" >>"$WORK/shepherd.log" 2>&1
+}
+# A first pass settles whatever the new services need (its requests are not counted).
+run_shepherd || { tail -20 "$WORK/shepherd.log" >&2; die "shepherd's first pass failed"; }
+before=$(manifest_requests); pass_start=$(date +%s%N)
+run_shepherd || { tail -20 "$WORK/shepherd.log" >&2; die "shepherd's quiet pass failed"; }
+after=$(manifest_requests)
+SHEP_PER_PASS=$((after - before))
+SHEP_QUIET_PASS=$(awk -v s="$pass_start" -v e="$(date +%s%N)" 'BEGIN { printf "%.1f", (e - s) / 1e9 }')
+say "shepherd: $SHEP_PER_PASS manifest requests in one quiet pass (${SHEP_QUIET_PASS} s)"
+push_round 2
+PUSHED_SHEP=$(date +%s%N)
+run_shepherd || { tail -20 "$WORK/shepherd.log" >&2; die "shepherd's update pass failed"; }
+SHEP_CONVERGE=$(wait_converged sb-shep "$PUSHED_SHEP")
+say "shepherd: all $SERVICES services on the new digests ${SHEP_CONVERGE} s after the push (one pass started at once)"
+
+# ---------------------------------------------------------------------------------------------
+cat <<EOF
+
+Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), $(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release), load average $(cut -d' ' -f1 /proc/loadavg) at the end;
+dockerd $(dk "$MANAGER" version -f '{{.Server.Version}}'), $SERVICES services over $REFS refs on node 1, interval ${INTERVAL} s.
+
+| | manifest requests per interval | push -> all $SERVICES services converged |
+|---|---:|---:|
+| ours (Auto-Sync, polling) | $OURS_PER_INTERVAL | $OURS_CONVERGE s (detection within one interval + deploys) |
+| Shepherd 1.8.1 (one pass = one interval) | $SHEP_PER_PASS | $SHEP_CONVERGE s (+ up to its SLEEP_TIME before the pass starts) |
+
+Targets (issue #11): requests per interval = unique refs ($REFS); by polling, push -> converged within one
+interval plus the deploy time.
+EOF
