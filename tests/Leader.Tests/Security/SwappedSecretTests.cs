@@ -94,11 +94,45 @@ public sealed class SwappedSecretTests : IAsyncLifetime
         private readonly Grpc.Net.Client.GrpcChannel _channel;
         private readonly AsyncDuplexStreamingCall<AgentMessage, LeaderMessage> _call;
         private readonly System.Text.StringBuilder _received = new();
+        private readonly SemaphoreSlim _writing = new(1, 1);
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _heartbeats;
 
+        // Heartbeats go out every 2 s in the background, as cluster-agent sends them, for as long
+        // as the session is open: the test runs clusterctl between reads, and on a loaded machine
+        // that took longer than the leader's 15 s without a heartbeat (it then ended the session).
         private AgentSessionClient(Grpc.Net.Client.GrpcChannel channel, AsyncDuplexStreamingCall<AgentMessage, LeaderMessage> call)
         {
             _channel = channel;
             _call = call;
+            _heartbeats = Task.Run(async () =>
+            {
+                try
+                {
+                    while (!_stop.IsCancellationRequested)
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(2), _stop.Token);
+                        await WriteAsync(new AgentMessage { Heartbeat = new Heartbeat() });
+                    }
+                }
+                catch (Exception e) when (e is OperationCanceledException or RpcException or InvalidOperationException or IOException)
+                {
+                    // Disposed, or the leader ended the call: the reads report that.
+                }
+            });
+        }
+
+        private async Task WriteAsync(AgentMessage message)
+        {
+            await _writing.WaitAsync();
+            try
+            {
+                await _call.RequestStream.WriteAsync(message);
+            }
+            finally
+            {
+                _writing.Release();
+            }
         }
 
         public string Received => _received.ToString();
@@ -112,8 +146,7 @@ public sealed class SwappedSecretTests : IAsyncLifetime
             return new AgentSessionClient(channel, call);
         }
 
-        // The next assignment set the leader sends (a heartbeat is sent meanwhile so the session
-        // stays up).
+        // The next assignment set the leader sends, acknowledged.
         public async Task<AssignmentSet> NextAssignmentsAsync()
         {
             using var within = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -121,10 +154,9 @@ public sealed class SwappedSecretTests : IAsyncLifetime
             {
                 var message = _call.ResponseStream.Current;
                 _received.AppendLine(message.ToString());
-                await _call.RequestStream.WriteAsync(new AgentMessage { Heartbeat = new Heartbeat() });
                 if (message.KindCase == LeaderMessage.KindOneofCase.Assignments)
                 {
-                    await _call.RequestStream.WriteAsync(new AgentMessage { Ack = new Ack { Revision = message.Assignments.ResultsIn } });
+                    await WriteAsync(new AgentMessage { Ack = new Ack { Revision = message.Assignments.ResultsIn } });
                     return message.Assignments;
                 }
             }
@@ -134,6 +166,9 @@ public sealed class SwappedSecretTests : IAsyncLifetime
 
         public async ValueTask DisposeAsync()
         {
+            await _stop.CancelAsync();
+            await _heartbeats;
+            _stop.Dispose();
             try
             {
                 await _call.RequestStream.CompleteAsync();
@@ -145,6 +180,7 @@ public sealed class SwappedSecretTests : IAsyncLifetime
 
             _call.Dispose();
             _channel.Dispose();
+            _writing.Dispose();
         }
     }
 }
