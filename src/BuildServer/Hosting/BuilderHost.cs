@@ -2,6 +2,7 @@ using Cluster.BuildServer.Git;
 using Cluster.BuildServer.Housekeeping;
 using Cluster.BuildServer.Jobs;
 using Cluster.BuildServer.Session;
+using Cluster.Core.Docker;
 using Cluster.Hosting;
 using Cluster.NodeJoin;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,6 +32,8 @@ internal static class BuilderHost
         services.AddSingleton<Enroller>();
         services.AddSingleton<IdentityManager>();
         services.AddSingleton(new GitFetcher());
+        services.AddSingleton<IDockerEngine>(sp => sp.GetRequiredService<DockerEngine>());
+        services.AddSingleton<BuildActivity>();
         services.AddSingleton<BuildRunner>();
         services.AddSingleton<ImageHousekeeper>();
         services.AddHostedService(sp => sp.GetRequiredService<ImageHousekeeper>());

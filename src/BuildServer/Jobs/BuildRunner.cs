@@ -15,8 +15,9 @@ namespace Cluster.BuildServer.Jobs;
 // engine, then push (or keep the image local in single-node mode). Every line the
 // user should see goes to `log` as it happens. The job directory is deleted afterwards, whatever
 // happened; the push credential lives only in memory for the duration of the push, a Git SSH key
-// only in the fetch's own ssh-agent.
-internal sealed partial class BuildRunner(DockerEngine engine, GitFetcher git, BuilderOptions options, ILogger<BuildRunner> log)
+// only in the fetch's own ssh-agent. A job holds a BuildActivity lease from start to result, so
+// no prune of the engine's images runs while it builds or pushes.
+internal sealed partial class BuildRunner(DockerEngine engine, GitFetcher git, BuilderOptions options, BuildActivity activity, ILogger<BuildRunner> log)
 {
     // Lines kept for a failing step's report.
     public const int TailLines = 15;
@@ -37,6 +38,7 @@ internal sealed partial class BuildRunner(DockerEngine engine, GitFetcher git, B
         Log.Started(log, job.JobId, job.App, job.DeploymentId);
         try
         {
+            using var lease = await activity.EnterJobAsync(cancellationToken);
             Directory.CreateDirectory(jobDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             await BuildAsync(job, jobDir, result, say, fetchContext, cancellationToken);
             result.Ok = true;

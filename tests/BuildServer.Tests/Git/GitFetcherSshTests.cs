@@ -136,7 +136,7 @@ public sealed class GitFetcherSshTests(ITestOutputHelper output) : IAsyncLifetim
         var workDir = Path.Combine(_work, "builder");
         var options = new BuilderOptions { Leader = "127.0.0.1:1", JoinToken = "", WorkDir = workDir, DockerHost = new Uri("unix:///nonexistent/docker.sock") };
         using var engine = new DockerEngine(options.DockerHost);
-        var runner = new BuildRunner(engine, new GitFetcher(), options, NullLogger<BuildRunner>.Instance);
+        var runner = new BuildRunner(engine, new GitFetcher(), options, new BuildActivity(), NullLogger<BuildRunner>.Instance);
         var job = new BuildJob
         {
             JobId = "bssh1",
