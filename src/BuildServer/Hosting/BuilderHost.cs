@@ -5,6 +5,7 @@ using Cluster.BuildServer.Session;
 using Cluster.Core.Docker;
 using Cluster.Hosting;
 using Cluster.NodeJoin;
+using Cluster.NodeJoin.Housekeeping;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -35,6 +36,7 @@ internal static class BuilderHost
         services.AddSingleton<IDockerEngine>(sp => sp.GetRequiredService<DockerEngine>());
         services.AddSingleton<BuildActivity>();
         services.AddSingleton<BuildRunner>();
+        services.AddSingleton(sp => BuilderHousekeeping.Setup(sp.GetRequiredService<BuildActivity>()));
         services.AddSingleton<ImageHousekeeper>();
         services.AddHostedService(sp => sp.GetRequiredService<ImageHousekeeper>());
         services.AddSingleton<BuilderSession>();

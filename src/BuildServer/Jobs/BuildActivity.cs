@@ -1,3 +1,5 @@
+using Cluster.NodeJoin.Housekeeping;
+
 namespace Cluster.BuildServer.Jobs;
 
 // Keeps build jobs and image pruning on the builder's engine apart: any number of jobs at once,
@@ -6,7 +8,7 @@ namespace Cluster.BuildServer.Jobs;
 // app's old images and remove between the build and the push; the push then finds no image. So a
 // prune waits until no job runs (the leader's order is deferred, not dropped), and a job that
 // arrives during a prune waits for it (a list and a few removals). Jobs never wait for jobs.
-internal sealed class BuildActivity
+internal sealed class BuildActivity : IPruneGate
 {
     private readonly Lock _gate = new();
     private int _jobs;
@@ -26,6 +28,10 @@ internal sealed class BuildActivity
             }
         }
     }
+
+    int IPruneGate.Busy => RunningJobs;
+
+    string IPruneGate.What => "build job(s)";
 
     // Completes once no prune runs; the job holds its lease (and keeps prunes off) until disposed.
     public Task<IDisposable> EnterJobAsync(CancellationToken cancellationToken) => EnterAsync(job: true, cancellationToken);

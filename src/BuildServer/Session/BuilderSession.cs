@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Cluster.BuildServer.Hosting;
-using Cluster.BuildServer.Housekeeping;
 using Cluster.BuildServer.Jobs;
 using Cluster.Core.Docker;
 using Cluster.Hosting;
 using Cluster.NodeJoin;
+using Cluster.NodeJoin.Housekeeping;
 using Cluster.Protos.Build.V1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -192,7 +192,7 @@ internal sealed partial class BuilderSession(
 
                     break;
                 case BuildOrder.KindOneofCase.PruneImages:
-                    housekeeper.Request(order.PruneImages);
+                    housekeeper.Request(new PruneOrder(order.PruneImages.KeepPerApp, [.. order.PruneImages.Keep]));
                     break;
                 default:
                     break;

@@ -5,6 +5,7 @@ using Cluster.NodeAgent.Housekeeping;
 using Cluster.NodeAgent.PrePull;
 using Cluster.NodeAgent.Session;
 using Cluster.NodeJoin;
+using Cluster.NodeJoin.Housekeeping;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.NodeAgent.Hosting;
@@ -37,6 +38,7 @@ internal static class AgentServiceCollectionExtensions
         services.AddSingleton<PrePuller>();
         services.AddHostedService(sp => sp.GetRequiredService<PrePuller>());
         services.AddHostedService<PinKeeper>();
+        services.AddSingleton(sp => NodeHousekeeping.Setup(sp.GetRequiredService<AssignmentStore>()));
         services.AddSingleton<ImageHousekeeper>();
         services.AddHostedService(sp => sp.GetRequiredService<ImageHousekeeper>());
 

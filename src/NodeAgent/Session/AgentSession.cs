@@ -5,9 +5,9 @@ using Cluster.NodeAgent.Assignments;
 using Cluster.NodeAgent.Credentials;
 using Cluster.NodeAgent.Engine;
 using Cluster.NodeAgent.Hosting;
-using Cluster.NodeAgent.Housekeeping;
 using Cluster.NodeAgent.PrePull;
 using Cluster.NodeJoin;
+using Cluster.NodeJoin.Housekeeping;
 using Cluster.Protos.Agent.V1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -201,7 +201,7 @@ internal sealed partial class AgentSession(
                 checker.Request(message.CheckCredentials.CredentialIds.ToList());
                 break;
             case LeaderMessage.KindOneofCase.PruneImages:
-                housekeeper.Request(message.PruneImages);
+                housekeeper.Request(new PruneOrder(message.PruneImages.KeepPerApp, [.. message.PruneImages.Keep]));
                 break;
             default:
                 Log.UnexpectedMessage(log, message.KindCase.ToString());

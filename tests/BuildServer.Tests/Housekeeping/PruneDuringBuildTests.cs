@@ -3,6 +3,7 @@ using Cluster.BuildServer.Housekeeping;
 using Cluster.BuildServer.Git;
 using Cluster.BuildServer.Jobs;
 using Cluster.Core.Docker;
+using Cluster.NodeJoin.Housekeeping;
 using Cluster.Protos.Build.V1;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -29,7 +30,7 @@ public sealed class PruneDuringBuildTests : IDisposable
         var options = new BuilderOptions { Leader = "127.0.0.1:1", JoinToken = "", WorkDir = _work, DockerHost = new Uri("unix:///nonexistent/docker.sock") };
         _engine = new DockerEngine(options.DockerHost);
         _runner = new BuildRunner(_engine, new GitFetcher(), options, _activity, NullLogger<BuildRunner>.Instance);
-        _housekeeper = new ImageHousekeeper(_images, _activity, NullLogger<ImageHousekeeper>.Instance);
+        _housekeeper = new ImageHousekeeper(_images, BuilderHousekeeping.Setup(_activity), NullLogger<ImageHousekeeper>.Instance);
         // Seven builds of web, the oldest (web:c1) being the commit the running job rebuilds.
         for (var n = 1; n <= 7; n++)
         {
@@ -46,7 +47,7 @@ public sealed class PruneDuringBuildTests : IDisposable
         Directory.Delete(_work, recursive: true);
     }
 
-    private static PruneImages Order(uint keep) => new() { KeepPerApp = keep };
+    private static PruneOrder Order(uint keep) => new(keep, []);
 
     private static BuildJob Job(string id) => new()
     {

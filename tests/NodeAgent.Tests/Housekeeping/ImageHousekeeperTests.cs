@@ -3,7 +3,7 @@ using Cluster.Core.Docker;
 using Cluster.NodeAgent.Assignments;
 using Cluster.NodeAgent.Housekeeping;
 using Cluster.NodeAgent.Tests.Support;
-using Cluster.Protos.Agent.V1;
+using Cluster.NodeJoin.Housekeeping;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cluster.NodeAgent.Tests.Housekeeping;
@@ -21,7 +21,7 @@ public sealed class ImageHousekeeperTests : IDisposable
 
     public ImageHousekeeperTests()
     {
-        _housekeeper = new ImageHousekeeper(_engine, _store, NullLogger<ImageHousekeeper>.Instance);
+        _housekeeper = new ImageHousekeeper(_engine, NodeHousekeeping.Setup(_store), NullLogger<ImageHousekeeper>.Instance);
         for (var n = 1; n <= 8; n++)
         {
             _engine.Images.Add(Pulled("web", n));
@@ -40,12 +40,7 @@ public sealed class ImageHousekeeperTests : IDisposable
 
     private static string Digest(string app, int n) => "sha256:" + Convert.ToHexStringLower(System.Text.Encoding.ASCII.GetBytes(app + n)).PadRight(64, 'd')[..64];
 
-    private static PruneImages Order(uint keep, params string[] used)
-    {
-        var order = new PruneImages { KeepPerApp = keep };
-        order.Keep.Add(used);
-        return order;
-    }
+    private static PruneOrder Order(uint keep, params string[] used) => new(keep, used);
 
     private IReadOnlyList<string> Left() => [.. _engine.Images.Select(i => i.Id).Order()];
 
