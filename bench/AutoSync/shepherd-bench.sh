@@ -91,10 +91,17 @@ cleanup() {
   fi
   for ((i = 1; i <= SERVICES; i++)); do dk "$MANAGER" service rm "sb-ours-$i" "sb-shep-$i" >/dev/null 2>&1 || true; done
   for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  if ((rc != 0)); then   # keep the daemons' logs of a failed run (no secrets: they never log any)
+    mkdir -p /tmp/shepherd-bench-failed && cp "$WORK"/*.log /tmp/shepherd-bench-failed/ 2>/dev/null &&
+      say "logs of the failed run: /tmp/shepherd-bench-failed/"
+  fi
   rm -rf "$WORK"
   exit "$rc"
 }
 trap cleanup EXIT
+# A signal ends the script through exit, so the EXIT trap (cleanup) runs: bash does not run it
+# when an untrapped signal kills it.
+trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
 
 # Manifest requests the lab registry has logged so far (its access log: one "response completed"
 # line per request).
@@ -124,7 +131,7 @@ wait_converged() { # PREFIX START_EPOCH_NS
       want=$(cat "$WORK/digest-r$(( (i - 1) % REFS + 1 ))")
       image=$(dk "$MANAGER" service inspect "$prefix-$i" -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' 2>/dev/null || true)
       [[ $image == *"@$want" ]] || { ok=0; break; }
-      [[ $(dk "$MANAGER" service ps --no-trunc "$prefix-$i" --filter desired-state=running -f '{{.Image}} {{.CurrentState}}' 2>/dev/null | grep -c "@$want Running" || true) -ge 1 ]] || { ok=0; break; }
+      [[ $(dk "$MANAGER" service ps --no-trunc "$prefix-$i" --filter desired-state=running --format '{{.Image}} {{.CurrentState}}' 2>/dev/null | grep -c "@$want Running" || true) -ge 1 ]] || { ok=0; break; }
     done
     ((ok)) && break
     (($(date +%s) < deadline)) || die "$prefix: not all $SERVICES services converged within 600 s"
@@ -167,9 +174,14 @@ for ((i = 1; i <= SERVICES; i++)); do
   ctl app set "sb-ours-$i" --auto-sync on >/dev/null || die "app set --auto-sync on failed"
 done
 sleep $((INTERVAL + 2))   # every ref has had its first check
-before=$(manifest_requests); sleep $((3 * INTERVAL)); after=$(manifest_requests)
-OURS_PER_INTERVAL=$(awk -v n=$((after - before)) 'BEGIN { printf "%.1f", n / 3 }')
-say "ours: $((after - before)) manifest requests in 3 quiet intervals"
+# Counted over QUIET intervals: jitter moves a check up to 10 % earlier (never later, so a change
+# is seen within one interval), so a window of a few intervals holds a few more than REFS x QUIET.
+QUIET=6
+before=$(manifest_requests); sleep $((QUIET * INTERVAL)); after=$(manifest_requests)
+OURS_PER_INTERVAL=$(awk -v n=$((after - before)) -v q=$QUIET 'BEGIN { printf "%.1f", n / q }')
+OURS_PER_REF=$(grep 'msg="response completed".*/manifests/' "$REG_LOG" | tail -n $((after - before)) |
+  sed -n 's|.*/v2/shepherd-bench/\(r[0-9]*\)/manifests/.*|\1|p' | sort | uniq -c | awk '{ printf "%s%s: %s", sep, $2, $1; sep = ", " }')
+say "ours: $((after - before)) manifest requests in $QUIET quiet intervals ($OURS_PER_REF)"
 push_round 1
 start=$(date +%s%N)
 OURS_CONVERGE=$(wait_converged sb-ours "$start")
@@ -212,7 +224,7 @@ dockerd $(dk "$MANAGER" version -f '{{.Server.Version}}'), $SERVICES services ov
 
 | | manifest requests per interval | push -> all $SERVICES services converged |
 |---|---:|---:|
-| ours (Auto-Sync, polling) | $OURS_PER_INTERVAL | $OURS_CONVERGE s (detection within one interval + deploys) |
+| ours (Auto-Sync, polling) | $OURS_PER_INTERVAL (per ref over $QUIET intervals: $OURS_PER_REF) | $OURS_CONVERGE s (detection within one interval + deploys) |
 | Shepherd 1.8.1 (one pass = one interval) | $SHEP_PER_PASS | $SHEP_CONVERGE s (+ up to its SLEEP_TIME before the pass starts) |
 
 Targets (issue #11): requests per interval = unique refs ($REFS); by polling, push -> converged within one

@@ -69,6 +69,9 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+# A signal ends the script through exit, so the EXIT trap (cleanup) runs: bash does not run it
+# when an untrapped signal kills it.
+trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
 
 # ---------------------------------------------------------------------------------------------
 if [[ -n $BINARIES ]]; then
