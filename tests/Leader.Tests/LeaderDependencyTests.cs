@@ -10,38 +10,26 @@ namespace Cluster.Leader.Tests;
 // (and the README) still shows it. Change the README's drawing with this table.
 public sealed class LeaderDependencyTests
 {
-    // Each folder and the folders it uses. Storage and Operations (domain errors) are used by
-    // nearly all and use nothing of the leader.
+    // Each folder and the folders it uses, in the README's order: a folder uses only folders drawn
+    // after it. Storage and Operations (domain errors) are used by nearly all and use nothing of
+    // the leader.
     private static readonly Dictionary<string, string[]> Drawn = new()
     {
         ["Hosting"] = ["Agents", "Api", "Apps", "AutoSync", "Builds", "ClusterConfig", "Credentials", "Deployments", "Security", "Sources", "Storage", "Webhooks"],
         ["Api"] = ["Agents", "Apps", "AutoSync", "Builds", "ClusterConfig", "Credentials", "Deployments", "Operations", "Security", "Sources", "Storage", "Webhooks"],
-        ["Webhooks"] = ["AutoSync", "Hosting", "Operations", "Security", "Storage"],
-        ["AutoSync"] = ["Builds", "Credentials", "Deployments", "Operations", "Storage"],
+        ["Webhooks"] = ["AutoSync", "Operations", "Security", "Storage"],
+        ["AutoSync"] = ["Apps", "Builds", "Credentials", "Deployments", "Operations", "Storage"],
         ["Deployments"] = ["Agents", "Apps", "Builds", "Credentials", "Operations", "Sources", "Storage"],
-        ["Builds"] = ["Agents", "Apps", "Credentials", "Deployments", "Hosting", "Operations", "Security", "Sources", "Storage"],
-        ["Sources"] = ["Apps", "Builds", "Operations", "Storage"],
-        ["Apps"] = ["AutoSync", "Builds", "Credentials", "Operations", "Sources", "Storage"],
+        ["Builds"] = ["Agents", "Apps", "Credentials", "Operations", "Sources", "Storage"],
+        ["Sources"] = ["Operations", "Storage"],
+        ["Apps"] = ["Credentials", "Operations", "Storage"],
         ["ClusterConfig"] = ["Credentials", "Operations", "Security", "Storage"],
-        ["Agents"] = ["Builds", "Credentials", "Operations", "Security", "Storage"],
+        ["Agents"] = ["Credentials", "Operations", "Security", "Storage"],
         ["Credentials"] = ["Operations", "Security", "Storage"],
         ["Security"] = ["Operations", "Storage"],
         ["Operations"] = [],
         ["Storage"] = [],
     };
-
-    // The cycles left (README "Limits today", #15 item 6): each set is one strongly connected
-    // group of folders. Breaking one makes this test fail until the list (and README) say so.
-    private static readonly string[][] KnownCycles =
-    [
-        // Builds and Webhooks read LeaderOptions (Hosting, the composition root, which uses every
-        // folder); Apps uses AutoSync (the minimum interval) and Builds (Git credentials);
-        // Sources and Builds use each other; Agents' EnrollmentApi uses Builds' BuilderRegistry
-        // and Builds' ImageHousekeeping uses Deployments' orchestrator; AutoSync asks Builds' build
-        // servers for Git branch heads (BuilderGitHeads). So Apps and Agents still
-        // reach Deployments through them.
-        ["Agents", "Api", "Apps", "AutoSync", "Builds", "Deployments", "Hosting", "Sources", "Webhooks"],
-    ];
 
     [Fact]
     public void LeaderFolders_DependOnEachOther_ExactlyAsDrawn()
@@ -51,8 +39,9 @@ public sealed class LeaderDependencyTests
         var extra = actual.SelectMany(kv => kv.Value.Keys.Where(to => !(Drawn.GetValueOrDefault(kv.Key) ?? []).Contains(to)).Select(to => $"{kv.Key} -> {to} ({kv.Value[to]})")).ToList();
         var gone = Drawn.SelectMany(kv => kv.Value.Where(to => !(actual.GetValueOrDefault(kv.Key)?.ContainsKey(to) ?? false)).Select(to => $"{kv.Key} -> {to}")).ToList();
 
-        Assert.True(extra.Count == 0, "dependencies the README does not draw:\n" + string.Join("\n", extra));
-        Assert.True(gone.Count == 0, "drawn dependencies the code no longer has (update README and this table):\n" + string.Join("\n", gone));
+        Assert.True(extra.Count + gone.Count == 0,
+            "dependencies the README does not draw:\n" + string.Join("\n", extra) +
+            "\ndrawn dependencies the code no longer has (update README and this table):\n" + string.Join("\n", gone));
         Assert.Equal(Drawn.Keys.Order(StringComparer.Ordinal), actual.Keys.Concat(Drawn.Keys.Where(k => Drawn[k].Length == 0)).Distinct().Order(StringComparer.Ordinal));
     }
 
@@ -62,12 +51,30 @@ public sealed class LeaderDependencyTests
     [InlineData("Credentials", "Apps")]
     [InlineData("Credentials", "Agents")]
     [InlineData("Credentials", "Deployments")]
-    // Not yet ("Apps", "Deployments") nor ("Agents", "Deployments"): see KnownCycles.
+    [InlineData("Apps", "Deployments")]
+    [InlineData("Agents", "Deployments")]
+    [InlineData("Apps", "Agents")]
+    [InlineData("Agents", "Apps")]
     [InlineData("Credentials", "Api")]
     [InlineData("Storage", "Credentials")]
-    public void CoreFeatures_NeverReachBackUp(string from, string notReached)
+    public void CoreFeatures_NeverReachBackUp(string from, string notReached) =>
+        Assert.DoesNotContain(notReached, Reached(Graph(), from));
+
+    // The API layer (Api, the gRPC dispatchers aside) and the composition root (Hosting) are on
+    // top: no domain folder reaches either, directly or through another folder.
+    [Fact]
+    public void DomainFolders_NeverReachTheApiLayerOrHosting()
     {
         var graph = Graph();
+        var upward = graph.Keys.Where(f => f is not ("Api" or "Hosting"))
+            .SelectMany(f => Reached(graph, f).Where(r => r is "Api" or "Hosting").Select(r => $"{f} reaches {r}"))
+            .ToList();
+
+        Assert.True(upward.Count == 0, string.Join("\n", upward));
+    }
+
+    private static HashSet<string> Reached(Dictionary<string, Dictionary<string, string>> graph, string from)
+    {
         var seen = new HashSet<string>(StringComparer.Ordinal) { from };
         var next = new Queue<string>([from]);
         while (next.TryDequeue(out var folder))
@@ -78,7 +85,8 @@ public sealed class LeaderDependencyTests
             }
         }
 
-        Assert.DoesNotContain(notReached, seen);
+        seen.Remove(from);
+        return seen;
     }
 
     // #15 item 6: domain code reports refusals as OperationException (Operations), and only the
@@ -106,14 +114,25 @@ public sealed class LeaderDependencyTests
     private static bool IsGrpcService(Type type) =>
         type.BaseType?.GetCustomAttributes(typeof(Grpc.Core.BindServiceMethodAttribute), inherit: false).Length > 0;
 
+    // #15 item 6: the folders depend on each other in one direction. Any cycle in the compiled
+    // graph fails here, with the folders that form it and the references that close it.
     [Fact]
-    public void Cycles_AreOnlyTheKnownOnes()
+    public void LeaderFolders_HaveNoCycle()
     {
-        var graph = Drawn.ToDictionary(kv => kv.Key, kv => kv.Value);
-        var groups = StronglyConnected(graph).Where(g => g.Count > 1).Select(g => string.Join(", ", g.Order(StringComparer.Ordinal))).Order(StringComparer.Ordinal).ToList();
+        var graph = Graph();
+        var groups = StronglyConnected(graph.ToDictionary(kv => kv.Key, kv => kv.Value.Keys.ToArray()))
+            .Where(g => g.Count > 1)
+            .Select(g => string.Join(", ", g.Order(StringComparer.Ordinal)) + ":\n  " + string.Join("\n  ",
+                g.SelectMany(from => graph[from].Where(to => g.Contains(to.Key)).Select(to => $"{from} -> {to.Key} ({to.Value})"))))
+            .ToList();
 
-        Assert.Equal(KnownCycles.Select(c => string.Join(", ", c.Order(StringComparer.Ordinal))).Order(StringComparer.Ordinal), groups);
+        Assert.True(groups.Count == 0, "folders that depend on each other in a cycle:\n" + string.Join("\n", groups));
     }
+
+    // The README's drawing has no cycle either (it draws the same edges, see above).
+    [Fact]
+    public void Drawing_HasNoCycle() =>
+        Assert.All(StronglyConnected(Drawn), g => Assert.Single(g));
 
     // folder -> (folder it uses -> one example reference, for messages).
     private static Dictionary<string, Dictionary<string, string>> Graph()

@@ -19,7 +19,7 @@ public sealed partial class EnrollmentApi(
     NodeStore nodes,
     NodeAuthenticator auth,
     SessionRegistry sessions,
-    Builds.BuilderRegistry builders,
+    IBuilderSessions builders,
     SwarmMembership swarm,
     ILogger<EnrollmentApi> log) : Enrollment.EnrollmentBase
 {
@@ -61,7 +61,7 @@ public sealed partial class EnrollmentApi(
         X509Certificate2? issued = null;
         // A node with a live session (agent or builder) keeps its swarm node, however long ago
         // its record was last written: a builder's is written at its hello only.
-        var outcome = nodes.Enroll(role, request.MachineId, request.Hostname, request.SwarmNodeId, id => sessions.IsLive(id) || builders.Find(id) is not null, sessions.DownAfter, nodeId =>
+        var outcome = nodes.Enroll(role, request.MachineId, request.Hostname, request.SwarmNodeId, id => sessions.IsLive(id) || builders.Live(id) is not null, sessions.DownAfter, nodeId =>
         {
             issued = pki.IssueClient(csr, nodeId, CertificateLifetime);
             return (ClusterToken.FingerprintOf(issued.RawData), issued.NotAfter.ToUniversalTime());
@@ -74,7 +74,7 @@ public sealed partial class EnrollmentApi(
 
         // A re-join replaces the node's certificate: a session still holding the old one ends.
         sessions.Find(node.Id)?.Close();
-        builders.Find(node.Id)?.Close();
+        builders.Close(node.Id);
         using (issued)
         {
             Log.Joined(log, node.Id, role, request.Hostname, request.SwarmNodeId);

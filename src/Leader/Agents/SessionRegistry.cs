@@ -17,7 +17,7 @@ namespace Cluster.Leader.Agents;
 // Two agents presenting one node identity (a copied state dir) would replace each other's
 // sessions forever; a node whose sessions replaced each other more than ReplaceBurst times within
 // ReplaceWindow is refused new sessions (DuplicateSession) for that window, and it is logged once.
-public sealed partial class SessionRegistry : IDisposable
+public sealed partial class SessionRegistry
 {
     // How many credential changes are kept to answer held_revision with an increment.
     public const int HistoryLength = 512;
@@ -45,7 +45,6 @@ public sealed partial class SessionRegistry : IDisposable
         _time = time;
         _log = log;
         HeartbeatPeriod = options.HeartbeatPeriod;
-        _credentials.Changed += OnCredentialChanged;
     }
 
     public TimeSpan HeartbeatPeriod { get; }
@@ -204,8 +203,6 @@ public sealed partial class SessionRegistry : IDisposable
         }
     }
 
-    public void Dispose() => _credentials.Changed -= OnCredentialChanged;
-
     // Null when some change after heldRevision is no longer in the history (or heldRevision is
     // ahead of the leader: a leader whose database was replaced).
     private AssignmentSet? IncrementSince(long heldRevision, long current)
@@ -260,7 +257,10 @@ public sealed partial class SessionRegistry : IDisposable
         return true;
     }
 
-    private void OnCredentialChanged(CredentialChange change)
+    // A credential change that committed: kept in the history (for held_revision) and sent to
+    // every live session. The composition root wires CredentialService.Changed here when the
+    // leader starts (Hosting/LeaderWiring).
+    public void OnCredentialChanged(CredentialChange change)
     {
         lock (_historyLock)
         {

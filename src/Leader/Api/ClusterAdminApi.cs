@@ -5,7 +5,7 @@ using Grpc.Core;
 namespace Cluster.Leader.Api;
 
 // cluster.admin.v1.ClusterAdmin over ClusterService.
-public sealed class ClusterAdminApi(ClusterService cluster, Builds.BuildTopology builds, Builds.LocalImageMigrator migrations) : ClusterAdmin.ClusterAdminBase
+public sealed class ClusterAdminApi(ClusterService cluster, Builds.BuildTopology builds, Deployments.LocalImageMigrator migrations) : ClusterAdmin.ClusterAdminBase
 {
     public override async Task<ClusterInfo> GetCluster(GetClusterRequest request, ServerCallContext context)
     {
@@ -15,7 +15,7 @@ public sealed class ClusterAdminApi(ClusterService cluster, Builds.BuildTopology
         var status = await builds.StatusAsync(context.CancellationToken);
         info.RegistryNeeded = status.RegistryNeeded;
         info.AppsCannotMove.AddRange(status.AppsCannotMove);
-        info.Migration = Builds.MigrationNote.Of(await migrations.DescribeAsync(context.CancellationToken));
+        info.Migration = Deployments.MigrationNote.Of(await migrations.DescribeAsync(context.CancellationToken));
         return info;
     }
 

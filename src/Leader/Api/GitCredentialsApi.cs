@@ -1,4 +1,4 @@
-using Cluster.Leader.Builds;
+using Cluster.Leader.Credentials.Git;
 using Cluster.Protos.Admin.V1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;

@@ -6,7 +6,7 @@ using Grpc.Core;
 namespace Cluster.Leader.Api;
 
 // cluster.admin.v1.Nodes over NodeService.
-public sealed class NodesApi(NodeService nodes, Builds.LocalImageMigrator migrations) : Nodes.NodesBase
+public sealed class NodesApi(NodeService nodes, Deployments.LocalImageMigrator migrations) : Nodes.NodesBase
 {
     public override async Task<ListNodesResponse> ListNodes(ListNodesRequest request, ServerCallContext context)
     {
@@ -40,12 +40,12 @@ public sealed class NodesApi(NodeService nodes, Builds.LocalImageMigrator migrat
             response.Nodes.Add(node);
         }
 
-        response.Migration = Builds.MigrationNote.Of(plans);
+        response.Migration = Deployments.MigrationNote.Of(plans);
         return response;
     }
 
     // `node list` still answers when the swarm cannot be read: the migration view is then left out.
-    private async Task<IReadOnlyList<Builds.MigrationPlanner.Plan>> DescribeMigrationsAsync(CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<Deployments.MigrationPlanner.Plan>> DescribeMigrationsAsync(CancellationToken cancellationToken)
     {
         try
         {

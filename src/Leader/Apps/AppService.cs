@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Cluster.Core.Docker;
 using Cluster.Core.Images;
 using Cluster.Leader.Credentials;
+using Cluster.Leader.Credentials.Git;
 using Cluster.Leader.Storage;
 using Cluster.Leader.Operations;
 
@@ -19,10 +20,10 @@ public sealed partial class AppService
     private readonly OwnedServices _services;
     private readonly DockerEngine _engine;
     private readonly TimeProvider _time;
-    private readonly Builds.GitCredentialService _gitCredentials;
+    private readonly GitCredentialService _gitCredentials;
     private readonly ILogger<AppService> _log;
 
-    public AppService(LeaderDatabase db, CredentialService credentials, DockerEngine engine, OwnedServices services, Builds.GitCredentialService gitCredentials, TimeProvider time, ILogger<AppService> log)
+    public AppService(LeaderDatabase db, CredentialService credentials, DockerEngine engine, OwnedServices services, GitCredentialService gitCredentials, TimeProvider time, ILogger<AppService> log)
     {
         _log = log;
         _gitCredentials = gitCredentials;
@@ -57,7 +58,7 @@ public sealed partial class AppService
         {
             Id = Guid.NewGuid().ToString("N"),
             Name = spec.Name!,
-            Source = hasImage ? "image" : hasGit ? "git" : Sources.SourceRules.DirSource,
+            Source = hasImage ? AppSources.Image : hasGit ? AppSources.Git : AppSources.Dir,
             Replicas = spec.Replicas <= 0 ? 1 : spec.Replicas,
             Constraints = spec.Constraints.Select(ValidConstraint).ToList(),
             Env = spec.Env.ToDictionary(kv => ValidEnvKey(kv.Key), kv => kv.Value, StringComparer.Ordinal),
@@ -95,24 +96,24 @@ public sealed partial class AppService
             record.Image = image.Name;
             record.Tag = image.Tag ?? "latest";
         }
-        else if (hasGit && spec.AutoSync && AutoSync.WatchedApps.IsCommit((spec.GitRef ?? "").Trim()))
+        else if (hasGit && spec.AutoSync && AppSources.IsCommit((spec.GitRef ?? "").Trim()))
         {
             throw new OperationException(OperationError.InvalidArgument, GitCommitNotFollowed(spec.Name!, spec.GitRef!.Trim()));
         }
         else if (spec.FromDir)
         {
-            Sources.DirSource.Validate(spec);
+            DirSource.Validate(spec);
             record.Dockerfile = (spec.Dockerfile ?? "").Trim();
             record.TargetStage = (spec.TargetStage ?? "").Trim();
             record.BuildArgs = spec.BuildArgs.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
             record.BuildTimeoutSeconds = spec.BuildTimeoutSeconds;
             // As for git apps: a name that never resolves until the first build replaces it.
-            record.Image = $"{Builds.BuildTopology.LocalRepositoryHost}/{record.Name}";
+            record.Image = $"{AppSources.LocalRepositoryHost}/{record.Name}";
             record.Tag = "source";
         }
         else
         {
-            Builds.GitSource.Validate(spec);
+            GitSource.Validate(spec);
             record.GitUrl = spec.GitUrl!.Trim();
             record.GitRef = (spec.GitRef ?? "").Trim();
             record.Dockerfile = (spec.Dockerfile ?? "").Trim();
@@ -122,7 +123,7 @@ public sealed partial class AppService
             record.BuildTimeoutSeconds = spec.BuildTimeoutSeconds;
             // Until the first build: a name that never resolves (see BuildTopology) and a fixed
             // tag; the build step replaces both with the image it built.
-            record.Image = $"{Builds.BuildTopology.LocalRepositoryHost}/{record.Name}";
+            record.Image = $"{AppSources.LocalRepositoryHost}/{record.Name}";
             record.Tag = "source";
             if (!string.IsNullOrWhiteSpace(spec.GitCredential))
             {
@@ -179,7 +180,7 @@ public sealed partial class AppService
             }
 
             d.Apps.Insert(record);
-            d.Audit.Insert(new AuditRecord { At = _time.GetUtcNow().UtcDateTime, Actor = actor, Action = "app.create", Target = record.Name, Details = record.Source == "git" ? $"git={record.GitUrl} ref={record.GitRef} credential={record.GitCredential}" : record.Source == Sources.SourceRules.DirSource ? $"from-dir dockerfile={record.Dockerfile}" : $"image={record.Image}:{record.Tag} registry={record.Registry}{(adopting.Length > 0 ? $" adopts {adopting}" : "")}" });
+            d.Audit.Insert(new AuditRecord { At = _time.GetUtcNow().UtcDateTime, Actor = actor, Action = "app.create", Target = record.Name, Details = record.Source == AppSources.Git ? $"git={record.GitUrl} ref={record.GitRef} credential={record.GitCredential}" : record.Source == AppSources.Dir ? $"from-dir dockerfile={record.Dockerfile}" : $"image={record.Image}:{record.Tag} registry={record.Registry}{(adopting.Length > 0 ? $" adopts {adopting}" : "")}" });
             return record;
         });
     }
@@ -200,7 +201,7 @@ public sealed partial class AppService
         return _db.Write(d =>
         {
             var app = d.Apps.FindOne(a => a.Name == name) ?? throw new OperationException(OperationError.NotFound, $"no app named '{name}'");
-            if (app.Source == Sources.SourceRules.DirSource && (autoSync == true || tag is not null))
+            if (app.Source == AppSources.Dir && (autoSync == true || tag is not null))
             {
                 throw new OperationException(OperationError.InvalidArgument, autoSync == true
                     ? $"--auto-sync watches a registry tag; app '{name}' is built from a folder and changes only when you deploy it (`clusterctl deploy {name} --from-dir PATH`)"
@@ -215,7 +216,7 @@ public sealed partial class AppService
                 app.PinnedWithTag = false;
             }
 
-            if (autoSync == true && app.Source == AutoSync.WatchedApps.GitSource && AutoSync.WatchedApps.IsCommit(app.GitRef))
+            if (autoSync == true && app.Source == AppSources.Git && AppSources.IsCommit(app.GitRef))
             {
                 throw new OperationException(OperationError.InvalidArgument, GitCommitNotFollowed(name, app.GitRef));
             }
@@ -333,9 +334,9 @@ public sealed partial class AppService
             return 0;
         }
 
-        if (interval < AutoSync.AutoSyncOptions.MinimumInterval || interval > TimeSpan.FromDays(1))
+        if (interval < AppSpec.MinimumSyncInterval || interval > TimeSpan.FromDays(1))
         {
-            throw new OperationException(OperationError.InvalidArgument, $"--sync-interval {interval.Value.TotalSeconds:0}s is out of range: give between {AutoSync.AutoSyncOptions.MinimumInterval.TotalSeconds:0}s and 24h (checks more often than every 5 s are not polite to shared registries)");
+            throw new OperationException(OperationError.InvalidArgument, $"--sync-interval {interval.Value.TotalSeconds:0}s is out of range: give between {AppSpec.MinimumSyncInterval.TotalSeconds:0}s and 24h (checks more often than every 5 s are not polite to shared registries)");
         }
 
         return (int)Math.Ceiling(interval.Value.TotalSeconds);

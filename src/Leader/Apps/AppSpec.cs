@@ -15,6 +15,10 @@ public sealed record AppSpec(
     string? Dockerfile,
     TimeSpan? SyncInterval = null)
 {
+    // The shortest --sync-interval (and --auto-sync-interval) taken: below it a poller stops being
+    // polite to shared registries (Docker Hub counts per IP).
+    public static readonly TimeSpan MinimumSyncInterval = TimeSpan.FromSeconds(5);
+
     // Take over an existing unlabeled swarm service of the same name.
     public bool Adopt { get; init; }
 

@@ -7,8 +7,9 @@ public sealed record AutoSyncOptions
     // The seed's promise: "checks for image updates every 1 minute". Apps may ask for their own.
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(60);
 
-    // Below this a poller stops being polite to shared registries (Docker Hub counts per IP).
-    public static readonly TimeSpan MinimumInterval = TimeSpan.FromSeconds(5);
+    // Below this a poller stops being polite to shared registries (Docker Hub counts per IP): the
+    // floor an app's own interval has too (Apps checks it at `app create`).
+    public static readonly TimeSpan MinimumInterval = Apps.AppSpec.MinimumSyncInterval;
 
     // Cluster default for apps that set no interval of their own (`--auto-sync-interval`).
     public TimeSpan Interval { get; init; } = DefaultInterval;

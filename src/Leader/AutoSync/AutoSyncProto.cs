@@ -1,3 +1,4 @@
+using Cluster.Leader.Apps;
 using Cluster.Leader.Storage;
 using Cluster.Protos.Admin.V1;
 using Google.Protobuf.WellKnownTypes;
@@ -24,8 +25,8 @@ public static class AutoSyncProto
             Result = status.Result,
             Error = status.Error,
             // A Git app's check names a commit, an image app's a digest.
-            Digest = record.Source == WatchedApps.GitSource ? "" : status.Digest,
-            Commit = record.Source == WatchedApps.GitSource ? status.Digest : "",
+            Digest = record.Source == AppSources.Git ? "" : status.Digest,
+            Commit = record.Source == AppSources.Git ? status.Digest : "",
             Trigger = status.Trigger,
             Deployment = status.Deployment,
         };

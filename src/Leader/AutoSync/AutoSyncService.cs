@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Cluster.Core.Git;
+using Cluster.Leader.Apps;
 using Cluster.Leader.Deployments;
 using Cluster.Leader.Operations;
 using Cluster.Leader.Storage;
@@ -50,7 +51,7 @@ public sealed partial class AutoSyncService(
             return null;
         }
 
-        if (app.Source == WatchedApps.GitSource && WatchedApps.IsCommit(app.GitRef))
+        if (app.Source == AppSources.Git && AppSources.IsCommit(app.GitRef))
         {
             return new AppSyncStatus(null, "not-followed", $"--ref {app.GitRef} is a commit, which never moves: Auto-Sync follows branches", "", "", "", null);
         }
@@ -328,7 +329,7 @@ public sealed partial class AutoSyncService(
             return;
         }
 
-        var git = current.Source == WatchedApps.GitSource;
+        var git = current.Source == AppSources.Git;
         AppSyncFacts facts;
         lock (state)
         {
@@ -390,7 +391,7 @@ public sealed partial class AutoSyncService(
             }
 
             Log.Deploying(log, app.Name, running, digest, id, trigger);
-            var moves = app.Source == WatchedApps.GitSource ? "branch" : "tag";
+            var moves = app.Source == AppSources.Git ? "branch" : "tag";
             _ = done.ContinueWith(t => Finished(state, digest, moves, t), TaskScheduler.Default);
             return SyncVerdict.Deploy;
         }

@@ -1,3 +1,4 @@
+using Cluster.Leader.Apps;
 using Cluster.Leader.Storage;
 
 namespace Cluster.Leader.AutoSync;
@@ -10,8 +11,6 @@ namespace Cluster.Leader.AutoSync;
 // saying so (only the server knows a tag from a branch).
 public static class WatchedApps
 {
-    public const string GitSource = "git";
-
     public static Dictionary<SyncRef, List<AppRecord>> Of(IEnumerable<AppRecord> apps)
     {
         ArgumentNullException.ThrowIfNull(apps);
@@ -42,8 +41,8 @@ public static class WatchedApps
         {
             return app.Source switch
             {
-                "image" when app.Image.Length > 0 && app.PinnedDigest.Length == 0 => SyncRef.Of(app.Image, app.Tag),
-                GitSource when app.GitUrl.Length > 0 && !IsCommit(app.GitRef) => SyncRef.OfGit(app.GitUrl, app.GitRef),
+                AppSources.Image when app.Image.Length > 0 && app.PinnedDigest.Length == 0 => SyncRef.Of(app.Image, app.Tag),
+                AppSources.Git when app.GitUrl.Length > 0 && !AppSources.IsCommit(app.GitRef) => SyncRef.OfGit(app.GitUrl, app.GitRef),
                 _ => null,
             };
         }
@@ -52,8 +51,4 @@ public static class WatchedApps
             return null;
         }
     }
-
-    // A full commit SHA (40 or 64 hex digits): a Git ref that never moves.
-    public static bool IsCommit(string gitRef) =>
-        gitRef is { Length: 40 or 64 } && gitRef.All(char.IsAsciiHexDigit);
 }

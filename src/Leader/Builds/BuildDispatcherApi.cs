@@ -19,7 +19,7 @@ public sealed partial class BuildDispatcherApi(
     NodeStore nodes,
     BuilderRegistry builders,
     SwarmMembership swarm,
-    Hosting.LeaderOptions options,
+    AgentOptions options,
     TimeProvider time,
     ILogger<BuildDispatcherApi> log) : BuildDispatcher.BuildDispatcherBase
 {

@@ -10,10 +10,6 @@ namespace Cluster.Leader.Builds;
 //    build registry the build is refused with what to set and which command does it.
 public sealed class BuildTopology(DockerEngine engine, BuilderRegistry builders, NodeStore nodes, ClusterSettings settings, LeaderDatabase db)
 {
-    // Repository of images kept local. The ".invalid" top-level domain never resolves (RFC 2606),
-    // so no node can ever pull a same-named image from somewhere else instead of the local one.
-    public const string LocalRepositoryHost = "cluster-build.invalid";
-
     public sealed record Decision(bool Local, string? Refusal);
 
     public sealed record Status(bool RegistryNeeded, IReadOnlyList<string> AppsCannotMove);

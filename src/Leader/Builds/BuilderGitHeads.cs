@@ -1,3 +1,4 @@
+using Cluster.Leader.Credentials.Git;
 using Cluster.Leader.Operations;
 using Cluster.Protos.Build.V1;
 

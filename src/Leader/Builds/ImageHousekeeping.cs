@@ -2,7 +2,6 @@ using System.Threading.Channels;
 using Cluster.Core.Docker;
 using Cluster.Leader.Agents;
 using Cluster.Leader.Apps;
-using Cluster.Leader.Deployments;
 
 namespace Cluster.Leader.Builds;
 
@@ -21,7 +20,7 @@ namespace Cluster.Leader.Builds;
 public sealed partial class ImageHousekeeping(
     DockerEngine engine,
     AppService apps,
-    DeploymentOrchestrator deployments,
+    IRunningDeployments deployments,
     BuilderRegistry builders,
     SessionRegistry sessions,
     BuildOptions options,
@@ -137,7 +136,7 @@ public sealed partial class ImageHousekeeping(
 
     private void OnDeploymentEnded(Storage.AppRecord app)
     {
-        if (app.Source is "git" or Sources.SourceRules.DirSource)
+        if (app.Source is AppSources.Git or AppSources.Dir)
         {
             _wake.Writer.TryWrite(true);
         }

@@ -1,4 +1,5 @@
 using Cluster.Core.Images;
+using Cluster.Leader.Apps;
 using Cluster.Leader.Builds;
 
 namespace Cluster.Leader.Deployments;
@@ -16,7 +17,7 @@ public sealed class BuildStep(BuildService builds, Storage.LeaderDatabase db) : 
 
     public int Order => StepOrder.Build;
 
-    public bool AppliesTo(DeploymentContext context) => context is { App.Source: "git" or Sources.SourceRules.DirSource };
+    public bool AppliesTo(DeploymentContext context) => context is { App.Source: AppSources.Git or AppSources.Dir };
 
     public async Task<StepOutcome> RunAsync(DeploymentContext context, CancellationToken cancellationToken)
     {
@@ -24,7 +25,7 @@ public sealed class BuildStep(BuildService builds, Storage.LeaderDatabase db) : 
         var app = context.App;
         var journal = context.Journal;
         var upload = context.Request.Upload;
-        if (app.Source == Sources.SourceRules.DirSource && upload is null && !context.Request.Migration)
+        if (app.Source == AppSources.Dir && upload is null && !context.Request.Migration)
         {
             return StepOutcome.Failed(Sources.SourceRules.MissingUpload(app)!);
         }

@@ -3,6 +3,7 @@ using Cluster.Core.Docker;
 using Cluster.Core.Images;
 using Cluster.Leader.Agents;
 using Cluster.Leader.Apps;
+using Cluster.Leader.Builds;
 using Cluster.Leader.Operations;
 using Cluster.Leader.Storage;
 using LiteDB;
@@ -21,7 +22,7 @@ namespace Cluster.Leader.Deployments;
 // step sets context.Image and context.Digest; resolve then trusts that digest), and register it
 // in DeploymentServices.AddDeployments. Return StepOutcome.Next to go on, Done to finish
 // successfully, Failed or RolledBack to stop; the pipeline records the step and the outcome.
-public sealed partial class DeploymentOrchestrator
+public sealed partial class DeploymentOrchestrator : IRunningDeployments
 {
     private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
     private readonly LeaderDatabase _db;
@@ -260,7 +261,7 @@ public sealed partial class DeploymentOrchestrator
         journal.Say($"deploying {context.Image.FamiliarString} (app {context.App.Name})");
         if (context.Request.SeenDigest is { Length: > 0 } seen)
         {
-            journal.Say(context.App.Source == "git"
+            journal.Say(context.App.Source == AppSources.Git
                 ? $"triggered by {context.Request.Trigger.ToWord()}: the branch head moved to {seen} (the build fetches the branch again)"
                 : $"triggered by {context.Request.Trigger.ToWord()}: the registry showed {seen} (resolved again below)");
         }
@@ -315,7 +316,7 @@ public sealed partial class DeploymentOrchestrator
 
         var pinned = context.Pinned;
         _apps.RecordDeployed(context.App.Id, context.Tag, context.Digest ?? "", pinned, journal.Id);
-        if (context.App.Source is "git" or Sources.SourceRules.DirSource)
+        if (context.App.Source is AppSources.Git or AppSources.Dir)
         {
             _apps.RecordBuilt(context.App.Id, context.Image.Name, context.Tag, context.LocalImage, context.LocalImageNode);
         }

@@ -18,7 +18,7 @@ public sealed record DeploymentRequest(string App, string? Tag, string Actor)
     // deletes it when its build ends (or when the deployment ends, whichever comes first).
     public Sources.SourceUpload? Upload { get; init; }
 
-    // Migration out of registry-less mode (Builds/LocalImageMigrator): the build step pushes the
+    // Migration out of registry-less mode (LocalImageMigrator): the build step pushes the
     // image the app runs from the local engine to the build registry instead of building, and the
     // deployment goes on as for any pushed build (pre-pull on eligible nodes, pinned update,
     // confirm). Neither a tag nor an upload goes with it.

@@ -15,6 +15,7 @@ public static class DeploymentServices
         services.AddSingleton<IDeploymentStep, RolloutStep>();
         services.AddSingleton<IDeploymentStep, ConfirmStep>();
         services.AddSingleton<DeploymentOrchestrator>();
+        services.AddSingleton<Builds.IRunningDeployments>(sp => sp.GetRequiredService<DeploymentOrchestrator>());
         return services;
     }
 }

@@ -11,6 +11,7 @@ using Cluster.Leader.Builds;
 using Cluster.Leader.Deployments;
 using Cluster.Leader.ClusterConfig;
 using Cluster.Leader.Credentials;
+using Cluster.Leader.Credentials.Git;
 using Cluster.Leader.Credentials.Helpers;
 using Cluster.Leader.Security;
 using Cluster.Leader.Sources;
@@ -96,6 +97,9 @@ public static partial class LeaderHost
         builder.Services.AddSingleton(options.CredentialHelpers);
         builder.Services.AddSingleton<CredentialHelperRunner>();
         builder.Services.AddSingleton<HelperCredentials>();
+        // First of the leader's hosted services: the events between services are wired before
+        // any of them starts.
+        builder.Services.AddHostedService<LeaderWiring>();
         builder.Services.AddHostedService<HelperRefresher>();
         builder.Services.AddSingleton<ClusterService>();
         builder.Services.AddSingleton<NodeStore>();
@@ -124,7 +128,7 @@ public static partial class LeaderHost
             Path.Combine(options.DataDir, SourceUploadStore.DirectoryName), options.Uploads, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SourceUploadStore>>()));
         builder.Services.AddDeployments(options.Deployments);
         builder.Services.AddAutoSync(options.AutoSync);
-        builder.Services.AddWebhooks();
+        builder.Services.AddWebhooks(new WebhookOptions { Listen = options.WebhookListen, Advertise = options.Advertise, ContentRoot = options.DataDir });
         builder.Services.AddGuardedGrpc();
         builder.Services.AddGrpcReflection();
         // Node-facing services take small messages only (AgentLimits): a node cannot make the
@@ -172,8 +176,6 @@ public static partial class LeaderHost
         app.MapGrpcService<BuildDispatcherApi>();
         app.MapGrpcService<GitCredentialsApi>();
         app.MapGrpcService<SourceUploadsApi>();
-        // Created now, not at the first session, so credential changes are tracked from the start.
-        app.Services.GetRequiredService<SessionRegistry>();
         // Created now: it deletes the uploads a previous run left (their deployments are over).
         app.Services.GetRequiredService<SourceUploadStore>();
 

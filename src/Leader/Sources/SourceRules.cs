@@ -1,3 +1,4 @@
+using Cluster.Leader.Apps;
 using Cluster.Leader.Storage;
 
 namespace Cluster.Leader.Sources;
@@ -6,16 +7,14 @@ namespace Cluster.Leader.Sources;
 // only with one. The refusals say what to run instead.
 public static class SourceRules
 {
-    public const string DirSource = "dir";
-
     // Null when `app` takes uploads; else why not, with the command that deploys it.
     public static string? UploadRefusal(AppRecord app)
     {
         ArgumentNullException.ThrowIfNull(app);
         return app.Source switch
         {
-            DirSource => null,
-            "git" => $"app '{app.Name}' is built from Git ({app.GitUrl}), not from a folder: `--from-dir` is only for apps created with `clusterctl app create NAME --from-dir`. Deploy it with `clusterctl deploy {app.Name}` (the build server fetches the source)",
+            AppSources.Dir => null,
+            AppSources.Git => $"app '{app.Name}' is built from Git ({app.GitUrl}), not from a folder: `--from-dir` is only for apps created with `clusterctl app create NAME --from-dir`. Deploy it with `clusterctl deploy {app.Name}` (the build server fetches the source)",
             _ => $"app '{app.Name}' runs the image {app.Image}, not a folder: `--from-dir` is only for apps created with `clusterctl app create NAME --from-dir`. Deploy it with `clusterctl deploy {app.Name} [--tag TAG]`",
         };
     }
@@ -24,7 +23,7 @@ public static class SourceRules
     public static string? MissingUpload(AppRecord app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        return app.Source == DirSource
+        return app.Source == AppSources.Dir
             ? $"app '{app.Name}' is built from a folder sent at deploy time: deploy it with `clusterctl deploy {app.Name} --from-dir PATH` (PATH: the folder holding the Dockerfile, on the machine where clusterctl runs)"
             : null;
     }

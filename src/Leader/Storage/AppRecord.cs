@@ -8,7 +8,7 @@ public sealed class AppRecord
 
     public string Name { get; set; } = "";
 
-    // "image" or "git".
+    // Apps.AppSources: "image", "git" or "dir".
     public string Source { get; set; } = "image";
 
     // Normalized repository (registry/path), e.g. "ghcr.io/acme/web".

@@ -8,6 +8,6 @@ public enum DeploymentTrigger
     Webhook,
 
     // The leader moved a registry-less built app onto the build registry when the swarm grew
-    // past one node (Builds/LocalImageMigrator).
+    // past one node (Deployments/LocalImageMigrator).
     Migration,
 }

@@ -1,4 +1,3 @@
-using Cluster.Leader.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Cluster.Leader.Webhooks;
@@ -7,18 +6,18 @@ namespace Cluster.Leader.Webhooks;
 // route, POST /hooks/{name}. It is a separate WebApplication, not an extra endpoint of the gRPC
 // server, so no gRPC service, admin API, reflection or health check is reachable through it
 // (a request for anything else is 404). Meant to sit behind the operator's TLS reverse proxy.
-public sealed partial class WebhookListener(LeaderOptions options, WebhookReceiver receiver, ILogger<WebhookListener> log) : IHostedService, IAsyncDisposable
+public sealed partial class WebhookListener(WebhookOptions options, WebhookReceiver receiver, ILogger<WebhookListener> log) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (options.WebhookListen is not { } endpoint)
+        if (options.Listen is not { } endpoint)
         {
             return;
         }
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = options.DataDir });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = options.ContentRoot });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

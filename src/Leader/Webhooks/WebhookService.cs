@@ -1,7 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
-using Cluster.Leader.Hosting;
 using Cluster.Leader.Operations;
 using Cluster.Leader.Security;
 using Cluster.Leader.Storage;
@@ -11,7 +10,7 @@ namespace Cluster.Leader.Webhooks;
 // Webhook sources: created with a random 256-bit secret, stored sealed with SecretBox (bound to
 // the record id), shown once; audited; each keeps its last delivery so `webhook list` can say
 // when it was used and why a delivery was refused.
-public sealed partial class WebhookService(LeaderDatabase db, SecretBox secrets, LeaderOptions options, TimeProvider time)
+public sealed partial class WebhookService(LeaderDatabase db, SecretBox secrets, WebhookOptions options, TimeProvider time)
 {
     public const string PathPrefix = "/hooks/";
 
@@ -106,7 +105,7 @@ public sealed partial class WebhookService(LeaderDatabase db, SecretBox secrets,
     // listener, or for a wildcard without --advertise (this machine's name would be a guess).
     private string? ListenerUrlOf(string name)
     {
-        if (options.WebhookListen is not { } listen)
+        if (options.Listen is not { } listen)
         {
             return null;
         }

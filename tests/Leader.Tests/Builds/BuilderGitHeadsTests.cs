@@ -1,4 +1,5 @@
 using Cluster.Leader.Builds;
+using Cluster.Leader.Credentials.Git;
 using Cluster.Leader.Tests.Support;
 using Cluster.Protos.Build.V1;
 using Cluster.Protos.Join.V1;

@@ -72,10 +72,21 @@ public static class TypeReferences
     // Walks the IL: every operand that is a metadata token for a type, method or field.
     private static void Body(MethodBase method, Dictionary<Type, string> found, string where)
     {
+        foreach (var member in MembersIn(method))
+        {
+            AddMember(found, member, where);
+        }
+    }
+
+    // The types, methods and fields `method`'s own IL names (calls, field accesses, ldtoken,
+    // newobj, ldftn), in IL order; not those of the lambdas or state machines it creates.
+    public static IEnumerable<MemberInfo> MembersIn(MethodBase method)
+    {
+        ArgumentNullException.ThrowIfNull(method);
         var il = method.GetMethodBody()?.GetILAsByteArray();
         if (il is null)
         {
-            return;
+            yield break;
         }
 
         var typeArguments = method.DeclaringType is { IsGenericType: true } d ? d.GetGenericArguments() : null;
@@ -97,7 +108,11 @@ public static class TypeReferences
                 case OperandType.InlineTok:
                 case OperandType.InlineType:
                     var token = BitConverter.ToInt32(il, i);
-                    AddMember(found, Resolve(method.Module, token, typeArguments, methodArguments), where);
+                    if (Resolve(method.Module, token, typeArguments, methodArguments) is { } member)
+                    {
+                        yield return member;
+                    }
+
                     i += 4;
                     break;
                 case OperandType.InlineSwitch:

@@ -1,10 +1,10 @@
-using Cluster.Leader.Builds;
+using Cluster.Leader.Credentials.Git;
 using Cluster.Leader.Hosting;
 using Cluster.Leader.Operations;
 using Cluster.Leader.Security;
 using Cluster.Testing;
 
-namespace Cluster.Leader.Tests.Builds;
+namespace Cluster.Leader.Tests.Credentials;
 
 // SSH Git credentials on a real data dir (LiteDB file, SecretBox keys) against a real sshd
 // started here: host keys pinned from ssh-keyscan or an operator's known_hosts, the key sealed,

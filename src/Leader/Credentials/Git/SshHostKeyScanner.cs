@@ -4,7 +4,7 @@ using System.Globalization;
 using Cluster.Core.Git;
 using Cluster.Leader.Operations;
 
-namespace Cluster.Leader.Builds;
+namespace Cluster.Leader.Credentials.Git;
 
 // Reads a Git server's SSH host keys with ssh-keyscan (OpenSSH's own client code, every key type
 // it supports) when `git add --ssh-key-file` comes without --known-hosts. The leader, not

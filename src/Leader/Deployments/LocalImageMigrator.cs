@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
 using Cluster.Core.Docker;
 using Cluster.Leader.Agents;
-using Cluster.Leader.ClusterConfig;
-using Cluster.Leader.Deployments;
+using Cluster.Leader.Builds;
 using Cluster.Leader.Operations;
 using Cluster.Leader.Storage;
 
-namespace Cluster.Leader.Builds;
+namespace Cluster.Leader.Deployments;
 
 // Moves built apps off registry-less images when the swarm grows past one node (issue #10
 // item 5). The leader learns of a joining node from the swarm's node list (its engine is a

@@ -1,9 +1,8 @@
 using System.Text.RegularExpressions;
 using Cluster.Core.Git;
-using Cluster.Leader.Apps;
 using Cluster.Leader.Operations;
 
-namespace Cluster.Leader.Builds;
+namespace Cluster.Leader.Apps;
 
 // What `app create --git` accepts, checked before anything is stored. URLs carry no secrets
 // (credentials go through `clusterctl git add`; an SSH user such as git@ is no secret), refs and paths cannot be read as git options or

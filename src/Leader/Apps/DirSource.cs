@@ -1,8 +1,7 @@
 using System.Text.RegularExpressions;
-using Cluster.Leader.Apps;
 using Cluster.Leader.Operations;
 
-namespace Cluster.Leader.Sources;
+namespace Cluster.Leader.Apps;
 
 // What `app create NAME --from-dir` accepts, checked before anything is stored: the build
 // options that make sense for a folder (--dockerfile inside it, --target, --build-arg,
@@ -44,7 +43,7 @@ public static partial class DirSource
             }
         }
 
-        if (spec.BuildTimeoutSeconds is < 0 or > Builds.GitSource.MaxTimeoutSeconds || spec.BuildTimeoutSeconds is > 0 and < 5)
+        if (spec.BuildTimeoutSeconds is < 0 or > GitSource.MaxTimeoutSeconds || spec.BuildTimeoutSeconds is > 0 and < 5)
         {
             throw new OperationException(OperationError.InvalidArgument, "--build-timeout must be between 5s and 6h");
         }

@@ -1,9 +1,10 @@
 using Cluster.Core.Docker;
 using Cluster.Leader.Builds;
 using Cluster.Leader.Storage;
-using static Cluster.Leader.Builds.MigrationPlanner;
+using Cluster.Leader.Deployments;
+using static Cluster.Leader.Deployments.MigrationPlanner;
 
-namespace Cluster.Leader.Tests.Builds;
+namespace Cluster.Leader.Tests.Deployments;
 
 // Issue #10 item 5, decided without a swarm: which registry-less apps are migrated when the
 // swarm grows, which wait (and for what), which cannot move.

@@ -1,4 +1,4 @@
-namespace Cluster.Leader.Builds;
+namespace Cluster.Leader.Deployments;
 
 // One line for people about the registry-less apps (`cluster show`, `node list`): blocked
 // (no build registry: what to set), migrating, or waiting and for what. Empty when there is

@@ -4,7 +4,7 @@ using Cluster.Leader.Operations;
 using Cluster.Leader.Security;
 using Cluster.Leader.Storage;
 
-namespace Cluster.Leader.Builds;
+namespace Cluster.Leader.Credentials.Git;
 
 // Git credentials: an HTTPS token, or an SSH private key with the server's pinned host keys.
 // The secret is sealed like registry secrets (SecretBox, bound to the record id), shown never,

@@ -2,11 +2,12 @@ using System.Runtime.CompilerServices;
 using Cluster.Leader.Apps;
 using Cluster.Leader.Builds;
 using Cluster.Leader.Operations;
+using Cluster.Leader.Sources;
 using Cluster.Protos.Admin.V1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 
-namespace Cluster.Leader.Sources;
+namespace Cluster.Leader.Api;
 
 // cluster.admin.v1.SourceUploads (admin token, like every cluster.admin.v1 service): the
 // folder of `clusterctl deploy NAME --from-dir PATH` arrives here before Deployments/Deploy

@@ -1,8 +1,7 @@
 using Cluster.Core.Docker;
-using Cluster.Leader.Deployments;
 using Cluster.Leader.Storage;
 
-namespace Cluster.Leader.Builds;
+namespace Cluster.Leader.Deployments;
 
 // The way out of registry-less mode (issue #10 item 5), decided for each built app that runs an
 // image only one node's engine holds. Pure, so each case is tested without a swarm:
