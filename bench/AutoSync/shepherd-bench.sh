@@ -27,9 +27,10 @@
 # failure (trap). Images it pushed stay in the lab registry (the lab's down removes them).
 set -euo pipefail
 
+BENCH_NAME=shepherd-bench
 HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-LAB_DIR=${LAB_DIR:-/tmp/clab}
+# shellcheck source=bench/lib.sh
+source "$HERE/../lib.sh"
 SHEPHERD=""
 INTERVAL=10
 BINARIES=""
@@ -45,28 +46,16 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-say() { printf '%s [shepherd-bench] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { say "FAILED: $*"; exit 1; }
 [[ $(id -u) == 0 ]] || die "run as root (the agent runs in the lab node's network namespace)"
 [[ -f $LAB_DIR/lab.env ]] || die "no lab at $LAB_DIR (tests/lab/lab.sh up)"
 [[ -n $SHEPHERD && -f $SHEPHERD ]] || die "--shepherd PATH: Shepherd's script (git clone https://github.com/containrrr/shepherd; the file 'shepherd')"
 if ! [[ $INTERVAL =~ ^[0-9]+$ ]] || ((INTERVAL < 5)); then die "--interval takes whole seconds, at least 5"; fi
 for tool in jq nsenter docker; do command -v "$tool" >/dev/null || die "$tool is missing"; done
 
-labenv() { sed -n "s/^$1=//p" "$LAB_DIR/lab.env"; }
-if [[ -n $BINARIES ]]; then
-  BIN=$(cd "$BINARIES" && pwd)
-  LEADER=$BIN/cluster-leader/cluster-leader AGENT=$BIN/cluster-agent/cluster-agent CTL=$BIN/clusterctl/clusterctl
-else
-  LEADER=$ROOT/src/Leader/bin/Release/net10.0/cluster-leader
-  AGENT=$ROOT/src/NodeAgent/bin/Release/net10.0/cluster-agent
-  CTL=$ROOT/src/Cli/bin/Release/net10.0/clusterctl
-fi
+bench_binaries "$BINARIES"
 for p in "$LEADER" "$AGENT" "$CTL"; do [[ -x $p ]] || die "no $p (dotnet build -c Release Cluster.sln, or --binaries DIR)"; done
 
 WORK=$(mktemp -d /tmp/shepherd-bench.XXXXXX)
-PIDS=()
-LEADER_ADDR=""
 MANAGER=$(labenv LAB_MANAGER_SOCK)
 NODE1=$(labenv LAB_NODE1_SOCK)
 NODE1_HOST=$(labenv LAB_NODE1_HOSTNAME)
@@ -75,22 +64,13 @@ REG_LOG=$LAB_DIR/reg/registry.log
 [[ -f $REG_LOG ]] || die "no registry access log at $REG_LOG"
 mkdir -p "$WORK/cli"; chmod 700 "$WORK/cli"
 dk() { DOCKER_CONFIG="$WORK/cli" docker -H "$1" "${@:2}"; }
-ctl() { CLUSTER_LEADER="$LEADER_ADDR" CLUSTER_TOKEN="$(cat "$WORK/leader/admin.token")" CLUSTER_CONFIG=/dev/null "$CTL" "$@"; }
-alive() { [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; }
-stop_pid() {
-  local pid=$1 i
-  alive "$pid" || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < 60; i++)); do alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }; sleep 0.25; done
-  kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return 0
-}
 cleanup() {
-  local rc=$? p i
+  local rc=$? i
   if [[ -n $LEADER_ADDR && -f $WORK/leader/admin.token ]]; then
     for ((i = 1; i <= SERVICES; i++)); do ctl app remove "sb-ours-$i" >/dev/null 2>&1 || true; done
   fi
   for ((i = 1; i <= SERVICES; i++)); do dk "$MANAGER" service rm "sb-ours-$i" "sb-shep-$i" >/dev/null 2>&1 || true; done
-  for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  bench_stop_all
   if ((rc != 0)); then   # keep the daemons' logs of a failed run (no secrets: they never log any)
     mkdir -p /tmp/shepherd-bench-failed && cp "$WORK"/*.log /tmp/shepherd-bench-failed/ 2>/dev/null &&
       say "logs of the failed run: /tmp/shepherd-bench-failed/"
@@ -147,24 +127,11 @@ push_round 0
 
 # ---------------------------------------------------------------------------------------------
 # Ours.
-for ((i = 0; i < 50; i++)); do
-  port=$((20000 + RANDOM % 20000))
-  [[ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]] && break
-done
-LEADER_ADDR="$(labenv LAB_HOST_IP):$port"
-say "starting cluster-leader on $LEADER_ADDR (--auto-sync-interval ${INTERVAL}s) and an agent on node 1"
-"$LEADER" --data-dir "$WORK/leader" --listen "$LEADER_ADDR" --docker-host "$MANAGER" --auto-sync-interval "${INTERVAL}s" >"$WORK/leader.log" 2>&1 &
-PIDS+=("$!")
-for ((i = 0; i < 480; i++)); do grep -qs "listening on $LEADER_ADDR" "$WORK/leader.log" && break; sleep 0.25; done
-grep -qs "listening on $LEADER_ADDR" "$WORK/leader.log" || { tail -20 "$WORK/leader.log" >&2; die "the leader did not start"; }
-install -m 600 /dev/null "$WORK/join.token"; cat "$WORK/leader/join.token" >"$WORK/join.token"
-nsenter --net="/var/run/netns/$(labenv LAB_NODE1_NETNS)" -- "$AGENT" --leader "$LEADER_ADDR" --join-token-file "$WORK/join.token" \
-  --state-dir "$WORK/agent" --docker-host "$NODE1" >"$WORK/agent.log" 2>&1 &
-PIDS+=("$!")
-for ((i = 0; i < 240; i++)); do
-  [[ $(ctl node list -o json 2>/dev/null | jq '[.[] | select(.status == "ready" and .id != "" and .role != "builder")] | length' 2>/dev/null || echo 0) -ge 1 ]] && break
-  sleep 0.5
-done
+say "starting cluster-leader (--auto-sync-interval ${INTERVAL}s) and an agent on node 1"
+bench_start_leader "$LEADER" --auto-sync-interval "${INTERVAL}s"
+say "cluster-leader listens on $LEADER_ADDR"
+bench_start_agent "$AGENT" 1
+bench_wait_agents 1
 printf '%s' "$(labenv LAB_REGISTRY_PASSWORD)" | ctl registry add bench --provider generic --url "$REGISTRY" \
   --username "$(labenv LAB_REGISTRY_USER)" --password-stdin --insecure >/dev/null || die "registry add failed"
 say "creating and deploying $SERVICES apps over $REFS refs"

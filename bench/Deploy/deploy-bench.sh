@@ -67,8 +67,10 @@ VERSION=0
 declare -A DIGEST=()
 RESULTS=()   # "pair kind version seconds tasks-on-nodes pulls starts load"
 
-say() { printf '%s [bench] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { say "FAILED: $*"; exit 1; }
+BENCH_NAME=bench
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"   # say, die, alive, stop_pid, ctl (the leader and agents are started here: setup redoes them after a lab loss)
+CTL=$CTL_BIN
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -81,20 +83,8 @@ dk() {
   DOCKER_CONFIG="$WORK/cli" "$DOCKER" -H "unix://$LAB_DIR/n$node/docker.sock" "$@"
 }
 
-ctl() { CLUSTER_LEADER="$LEADER_ADDR" CLUSTER_TOKEN="$(cat "$WORK/leader/admin.token")" CLUSTER_CONFIG=/dev/null "$CTL_BIN" "$@"; }
-
 # Prefixes every line with the epoch time it arrived at.
 stamp() { local line; while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done; }
-
-alive() { [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; }
-
-stop_pid() { # TERM, wait up to 15 s, then KILL; only pids this script started
-  local pid=$1 i
-  alive "$pid" || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < 60; i++)); do alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }; sleep 0.25; done
-  kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return 0
-}
 
 lab_same() {
   [[ $SETUP_DONE == 1 ]] || return 1

@@ -20,9 +20,11 @@
 # temp dir, also on failure.
 set -euo pipefail
 
+BENCH_NAME=footprint
 HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-LAB_DIR=${LAB_DIR:-/tmp/clab}
+# shellcheck source=bench/lib.sh
+source "$HERE/../lib.sh"
 DOCKER=${DOCKER:-docker}
 BINARIES=""
 SETTLE=30
@@ -39,32 +41,18 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-say() { printf '%s [footprint] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { say "FAILED: $*"; exit 1; }
 [[ $(id -u) == 0 ]] || die "run as root (the agent runs in the lab node's network namespace)"
 [[ -f $LAB_DIR/lab.env ]] || die "no lab at $LAB_DIR (tests/lab/lab.sh up)"
 for tool in hyperfine jq nsenter /usr/bin/time; do command -v "$tool" >/dev/null || die "$tool is missing (apt-get install hyperfine jq util-linux time)"; done
 
-labenv() { sed -n "s/^$1=//p" "$LAB_DIR/lab.env"; }
 WORK=$(mktemp -d /tmp/footprint-bench.XXXXXX)
-PIDS=()
 APP=footprint-bench
-LEADER_ADDR=""
 dk() { DOCKER_CONFIG="$WORK/cli" "$DOCKER" -H "$(labenv LAB_NODE1_SOCK)" "$@"; }
-ctl() { CLUSTER_LEADER="$LEADER_ADDR" CLUSTER_TOKEN="$(cat "$WORK/leader/admin.token")" CLUSTER_CONFIG=/dev/null "$BIN/clusterctl/clusterctl" "$@"; }
-alive() { [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; }
-stop_pid() {
-  local pid=$1 i
-  alive "$pid" || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < 60; i++)); do alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }; sleep 0.25; done
-  kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return 0
-}
 cleanup() {
-  local rc=$? p
+  local rc=$?
   if [[ -n $LEADER_ADDR && -f $WORK/leader/admin.token ]]; then ctl app remove "$APP" >/dev/null 2>&1 || true; fi
   dk service rm "$APP" >/dev/null 2>&1 || true
-  for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  bench_stop_all
   rm -rf "$WORK"
   exit "$rc"
 }
@@ -84,6 +72,7 @@ else
     "-p:PublishRoot=$BIN/" -p:Configuration=Release "-p:Aot=$aot" >"$WORK/publish.log" 2>&1 || { tail -30 "$WORK/publish.log" >&2; die "publish failed"; }
 fi
 for p in cluster-leader cluster-agent cluster-builder clusterctl; do [[ -x $BIN/$p/$p ]] || die "no $BIN/$p/$p"; done
+bench_binaries "$BIN"
 kind() { if [[ -f $BIN/$1/$1.dll ]]; then echo "JIT"; else echo "native (AOT)"; fi; }
 
 # ---------------------------------------------------------------------------------------------
@@ -107,38 +96,16 @@ sample() { # PHASE NAME=PID...
 
 DOCKERD_PID=$(cat "$LAB_DIR/n1/docker.pid")
 alive "$DOCKERD_PID" || die "node 1's dockerd (pid file $LAB_DIR/n1/docker.pid) is not running"
-NETNS=/var/run/netns/$(labenv LAB_NODE1_NETNS)
-
-for ((i = 0; i < 50; i++)); do
-  port=$((20000 + RANDOM % 20000))
-  [[ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]] && break
-done
-LEADER_ADDR="$(labenv LAB_HOST_IP):$port"
-say "starting cluster-leader on $LEADER_ADDR ($(kind cluster-leader)), agent ($(kind cluster-agent)) and builder ($(kind cluster-builder)) on node 1"
-"$BIN/cluster-leader/cluster-leader" --data-dir "$WORK/leader" --listen "$LEADER_ADDR" --docker-host "$(labenv LAB_MANAGER_SOCK)" >"$WORK/leader.log" 2>&1 &
-LEADER_PID=$!; PIDS+=("$LEADER_PID")
-for ((i = 0; i < 480; i++)); do
-  grep -qs "listening on $LEADER_ADDR" "$WORK/leader.log" && break
-  alive "$LEADER_PID" || break
-  sleep 0.25
-done
-grep -q "listening on $LEADER_ADDR" "$WORK/leader.log" || { tail -20 "$WORK/leader.log" >&2; die "the leader did not start"; }
-install -m 600 /dev/null "$WORK/join.token"; cat "$WORK/leader/join.token" >"$WORK/join.token"
-nsenter --net="$NETNS" -- "$BIN/cluster-agent/cluster-agent" --leader "$LEADER_ADDR" --join-token-file "$WORK/join.token" \
-  --state-dir "$WORK/agent" --docker-host "$(labenv LAB_NODE1_SOCK)" >"$WORK/agent.log" 2>&1 &
-AGENT_PID=$!; PIDS+=("$AGENT_PID")
-nsenter --net="$NETNS" -- "$BIN/cluster-builder/cluster-builder" --leader "$LEADER_ADDR" --join-token-file "$WORK/join.token" \
-  --work-dir "$WORK/builder" --docker-host "$(labenv LAB_NODE1_SOCK)" >"$WORK/builder.log" 2>&1 &
-BUILDER_PID=$!; PIDS+=("$BUILDER_PID")
+say "starting cluster-leader ($(kind cluster-leader)), agent ($(kind cluster-agent)) and builder ($(kind cluster-builder)) on node 1"
+bench_start_leader "$LEADER"
+say "cluster-leader listens on $LEADER_ADDR"
+bench_start_agent "$AGENT" 1
+AGENT_PID=$BENCH_LAST_PID
+bench_start_builder "$BUILDER" 1
+BUILDER_PID=$BENCH_LAST_PID
 # Ready: the agent's session is up (node list). The builder only has to run (it shows in node
 # list with role builder once its session is up).
-ready=0
-for ((i = 0; i < 240; i++)); do
-  ready=$(ctl node list -o json 2>/dev/null | jq -r '[.[] | select(.status == "ready" and .role != "builder")] | length' 2>/dev/null || echo 0)
-  [[ $ready -ge 1 ]] && break
-  sleep 0.5
-done
-[[ $ready -ge 1 ]] || { ctl node list >&2 || true; tail -5 "$WORK"/*.log >&2; die "the agent did not become ready"; }
+bench_wait_agents 1
 alive "$BUILDER_PID" || { tail -5 "$WORK/builder.log" >&2; die "the builder exited"; }
 say "agent ready, builder running; settling ${SETTLE} s"
 sleep "$SETTLE"
