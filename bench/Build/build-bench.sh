@@ -105,7 +105,8 @@ node_state() { dk "$NODE1" node inspect -f '{{.Description.Hostname}} {{.Spec.Ro
 swarm_state() {
   local id
   for id in $(dk "$NODE1" node ls -q); do
-    printf '%s %s\n' "$(node_state "$id")" "$(dk "$NODE1" node inspect -f '{{json .Spec.Labels}}' "$id")"
+    # Labels as sorted JSON, none as {} (the engine says null or {} for none).
+    printf '%s %s\n' "$(node_state "$id")" "$(dk "$NODE1" node inspect -f '{{json .Spec.Labels}}' "$id" | jq -cS '. // {}')"
   done | sort
 }
 

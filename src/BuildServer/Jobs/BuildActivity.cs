@@ -8,9 +8,13 @@ namespace Cluster.BuildServer.Jobs;
 // app's old images and remove between the build and the push; the push then finds no image. So a
 // prune waits until no job runs (the leader's order is deferred, not dropped), and a job that
 // arrives during a prune waits for it (a list and a few removals). Jobs never wait for jobs.
+// What a job made (Made: its image id and reference) is kept by the next prune: a deferred order
+// was computed before the job ended and cannot name it, and a registry-less image lives only in
+// this engine until its service runs it.
 internal sealed class BuildActivity : IPruneGate
 {
     private readonly Lock _gate = new();
+    private readonly HashSet<string> _made = new(StringComparer.Ordinal);
     private int _jobs;
     private bool _pruning;
 
@@ -26,6 +30,31 @@ internal sealed class BuildActivity : IPruneGate
             {
                 return _jobs;
             }
+        }
+    }
+
+    // A job made these references (image id, tag or tag@digest); empty ones are ignored.
+    public void Made(params string[] references)
+    {
+        lock (_gate)
+        {
+            _made.UnionWith(references.Where(r => !string.IsNullOrEmpty(r)));
+        }
+    }
+
+    public IReadOnlyCollection<string> Recent()
+    {
+        lock (_gate)
+        {
+            return [.. _made];
+        }
+    }
+
+    public void Pruned(IReadOnlyCollection<string> recent)
+    {
+        lock (_gate)
+        {
+            _made.ExceptWith(recent);
         }
     }
 

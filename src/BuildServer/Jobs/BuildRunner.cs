@@ -41,6 +41,7 @@ internal sealed partial class BuildRunner(DockerEngine engine, GitFetcher git, B
             using var lease = await activity.EnterJobAsync(cancellationToken);
             Directory.CreateDirectory(jobDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             await BuildAsync(job, jobDir, result, say, fetchContext, cancellationToken);
+            activity.Made(result.ImageId, result.Image);
             result.Ok = true;
             Log.Succeeded(log, job.JobId, result.Image);
         }

@@ -12,8 +12,9 @@ namespace Cluster.NodeJoin.Housekeeping;
 // agent's pins). ImageRetention decides, ImagePruner removes, never forced, so an image a
 // container uses stays. One prune at a time, off the session's read loop, and only while the
 // setup's gate lets it (the builder's: no build job running); an order that arrives meanwhile
-// replaces a waiting one (the newest keep list is the one that counts). Images without the build
-// labels (everything the cluster's build servers did not make) are never touched.
+// replaces a waiting one (the newest keep list is the one that counts), and what the gated work
+// made meanwhile is kept as well (IPruneGate.Recent). Images without the build labels
+// (everything the cluster's build servers did not make) are never touched.
 internal sealed partial class ImageHousekeeper(IDockerEngine engine, HousekeeperSetup setup, ILogger<ImageHousekeeper> log) : BackgroundService
 {
     private readonly Channel<PruneOrder> _orders = Channel.CreateBounded<PruneOrder>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
@@ -36,8 +37,10 @@ internal sealed partial class ImageHousekeeper(IDockerEngine engine, Housekeeper
             order = newer;
         }
 
-        var keep = order.Keep.Concat(setup.LocalKeep()).ToList();
+        var recent = setup.Gate.Recent();
+        var keep = order.Keep.Concat(setup.LocalKeep()).Concat(recent).ToList();
         var report = await ImagePruner.PruneAsync(engine, (int)Math.Min(order.KeepPerApp, int.MaxValue), keep, cancellationToken);
+        setup.Gate.Pruned(recent);
         if (report.Removed.Count > 0 || report.Kept.Count > 0)
         {
             Log.Pruned(log, report.Removed.Count, setup.EngineName, (int)Math.Min(order.KeepPerApp, int.MaxValue), string.Join(", ", report.Removed), string.Join("; ", report.Kept));

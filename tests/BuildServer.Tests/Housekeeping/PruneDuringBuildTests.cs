@@ -35,7 +35,7 @@ public sealed class PruneDuringBuildTests : IDisposable
         for (var n = 1; n <= 7; n++)
         {
             _images.Images.Add(new EngineImage(
-                $"sha256:{n.ToString("D64", System.Globalization.CultureInfo.InvariantCulture)}", [$"10.0.0.5:5000/ns/web:c{n}"], [],
+                Id(n), [$"10.0.0.5:5000/ns/web:c{n}"], [],
                 new Dictionary<string, string> { ["cluster.app"] = "web", ["cluster.deployment"] = $"d{n}" }, T0.AddMinutes(n)));
         }
     }
@@ -48,6 +48,8 @@ public sealed class PruneDuringBuildTests : IDisposable
     }
 
     private static PruneOrder Order(uint keep) => new(keep, []);
+
+    private static string Id(int n) => $"sha256:{n.ToString("D64", System.Globalization.CultureInfo.InvariantCulture)}";
 
     private static BuildJob Job(string id) => new()
     {
@@ -126,6 +128,25 @@ public sealed class PruneDuringBuildTests : IDisposable
 
         Assert.Single(report.Removed);
         Assert.Equal(["10.0.0.5:5000/ns/web:c1"], _images.RemoveCalls);
+    }
+
+    // A fully cached rebuild of an old commit makes an image as old as that commit's first build.
+    // The order that waited for the job was computed before it ended and does not name it; the
+    // prune keeps it all the same (registry-less, its service is about to run it from this engine).
+    // The prune after that follows the leader's list again.
+    [Fact]
+    public async Task Prune_DeferredByAJobThatMadeAnOldImage_KeepsThatImageOnce()
+    {
+        var job = await _activity.EnterJobAsync(CancellationToken.None);
+        var prune = _housekeeper.PruneAsync(Order(5), CancellationToken.None);
+        _activity.Made(Id(1), "10.0.0.5:5000/ns/web:c1");
+        job.Dispose();
+
+        var first = await prune;
+        var second = await _housekeeper.PruneAsync(Order(5), CancellationToken.None);
+
+        Assert.Equal(["10.0.0.5:5000/ns/web:c2"], first.Removed.Select(r => r.Split(' ')[0]));
+        Assert.Equal(["10.0.0.5:5000/ns/web:c1"], second.Removed.Select(r => r.Split(' ')[0]));
     }
 
     [Fact]
