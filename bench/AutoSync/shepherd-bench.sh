@@ -156,7 +156,8 @@ say "ours: all $SERVICES services on the new digests ${OURS_CONVERGE} s after th
 for ((i = 1; i <= SERVICES; i++)); do ctl app remove "sb-ours-$i" >/dev/null 2>&1 || true; dk "$MANAGER" service rm "sb-ours-$i" >/dev/null 2>&1 || true; done
 
 # ---------------------------------------------------------------------------------------------
-# Shepherd, as its README configures it for a private registry: credentials sent to the swarm
+# Shepherd, as its README configures it for a private registry (and with its Dockerfile's ENV
+# defaults, which the script needs under set -u): credentials sent to the swarm
 # agents, the registry declared insecure (plain HTTP, as the lab's engines treat it).
 say "creating $SERVICES plain services for Shepherd"
 for ((i = 1; i <= SERVICES; i++)); do
@@ -167,7 +168,7 @@ done
 mkdir -p "$WORK/shepherd-cli"; cp "$WORK/cli/config.json" "$WORK/shepherd-cli/config.json"
 run_shepherd() {
   DOCKER_HOST=$MANAGER DOCKER_CONFIG=$WORK/shepherd-cli FILTER_SERVICES="label=bench=shepherd" RUN_ONCE_AND_EXIT=1 \
-    WITH_REGISTRY_AUTH=1 WITH_INSECURE_REGISTRY=1 VERBOSE=false TZ=UTC bash "$SHEPHERD" >>"$WORK/shepherd.log" 2>&1
+    WITH_REGISTRY_AUTH=1 WITH_INSECURE_REGISTRY=1 VERBOSE=false TZ=UTC UPDATE_OPTIONS="" ROLLBACK_OPTIONS="" bash "$SHEPHERD" >>"$WORK/shepherd.log" 2>&1
 }
 # A first pass settles whatever the new services need (its requests are not counted).
 run_shepherd || { tail -20 "$WORK/shepherd.log" >&2; die "shepherd's first pass failed"; }

@@ -209,29 +209,37 @@ public sealed partial class AutoSyncService(
         var now = time.GetUtcNow();
         foreach (var (ref_, apps) in Volatile.Read(ref _watched))
         {
-            foreach (var app in apps)
+            var states = apps.Select(a => (App: a, State: _apps.GetValueOrDefault(a.Id))).Where(s => s.State is not null).ToList();
+            // Apps on one ref share its check: their follow-ups wait until every absorbing
+            // deployment of the ref has ended, then make one check (not one per app).
+            var waiting = states.Any(s => FollowUpPending(s.State!) && IsDeploying(s.App.Id));
+            var poke = false;
+            foreach (var (_, state) in states)
             {
-                if (!_apps.TryGetValue(app.Id, out var state))
+                lock (state!)
                 {
-                    continue;
-                }
-
-                bool poke;
-                lock (state)
-                {
-                    poke = (state.FollowUp && !IsDeploying(app.Id)) || state.HoldUntil <= now;
-                    if (poke)
+                    var release = (state.FollowUp && !waiting) || state.HoldUntil <= now;
+                    if (release)
                     {
                         state.FollowUp = false;
                         state.HoldUntil = null;
+                        poke = true;
                     }
                 }
-
-                if (poke)
-                {
-                    planner.Poke(r => r == ref_, "follow-up");
-                }
             }
+
+            if (poke)
+            {
+                planner.Poke(r => r == ref_, "follow-up");
+            }
+        }
+    }
+
+    private static bool FollowUpPending(AppState state)
+    {
+        lock (state)
+        {
+            return state.FollowUp;
         }
     }
 
@@ -357,7 +365,11 @@ public sealed partial class AutoSyncService(
             switch (verdict)
             {
                 case SyncVerdict.Absorbed:
-                    state.FollowUp = true;
+                    // A re-check after the running deployment only helps if this check saw
+                    // something that deployment does not bring: the running deployment is
+                    // Auto-Sync's own for this very digest -> nothing to follow up (with N apps
+                    // on a ref, that was N extra checks after every change).
+                    state.FollowUp |= !string.Equals(state.DeployingDigest, outcome.Digest, StringComparison.Ordinal);
                     break;
                 case SyncVerdict.Held:
                     state.HoldUntil = holdUntil;
@@ -388,6 +400,7 @@ public sealed partial class AutoSyncService(
             {
                 state.LastAutoDeployAt = time.GetUtcNow();
                 state.Deployment = id;
+                state.DeployingDigest = digest;
             }
 
             Log.Deploying(log, app.Name, running, digest, id, trigger);
@@ -416,6 +429,7 @@ public sealed partial class AutoSyncService(
         var record = done.IsCompletedSuccessfully ? done.Result : null;
         lock (state)
         {
+            state.DeployingDigest = null;
             if (record?.Status == DeploymentStatus.Succeeded)
             {
                 state.LastFailedDigest = null;
@@ -453,6 +467,9 @@ public sealed partial class AutoSyncService(
         public string Deployment { get; set; } = "";
 
         public bool FollowUp { get; set; }
+
+        // The digest (or commit) of the Auto-Sync deployment running now; null when none is.
+        public string? DeployingDigest { get; set; }
 
         public DateTimeOffset? HoldUntil { get; set; }
 

@@ -66,15 +66,47 @@ public sealed class GitAutoSyncTests : IDisposable
         Assert.Single(_deployer.Requests);
         Assert.Equal("absorbed", Status(web).Result);
 
+        // The running deployment is Auto-Sync's own for B: nothing to follow up when it ends.
         await _deployer.FinishAsync(0, succeeded: true, commit: B);
         _time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(1, await _sync.RunOnceAsync(CancellationToken.None));
+        Assert.Equal(0, await _sync.RunOnceAsync(CancellationToken.None));
         _time.Advance(Interval);
         await _sync.RunOnceAsync(CancellationToken.None);
 
         Assert.Single(_deployer.Requests);
         Assert.Equal("unchanged", Status(web).Result);
-        Assert.Equal(5, _checks.Calls.Count);
+        Assert.Equal(4, _checks.Calls.Count);
+    }
+
+    [Fact]
+    public async Task RunOnce_RefSharedByThreeApps_MovesAgainDuringTheirDeployments_OneFollowUpCheck()
+    {
+        const string C = "cccccccccccccccccccccccccccccccccccccccc";
+        const string Key = "https://git.example.com/acme/web main";
+        var apps = new[] { "web", "worker", "cron" }.Select(n => AddGitApp(n, "https://git.example.com/acme/web.git", "main", runningCommit: A)).ToList();
+        _checks.Heads[Key] = B;
+        Assert.Equal(1, await _sync.RunOnceAsync(CancellationToken.None));
+        Assert.Equal(3, _deployer.Requests.Count);
+
+        // One interval later the three deployments still run and the branch has moved again.
+        _checks.Heads[Key] = C;
+        _time.Advance(Interval);
+        Assert.Equal(1, await _sync.RunOnceAsync(CancellationToken.None));
+        Assert.All(apps, a => Assert.Equal("absorbed", Status(a).Result));
+
+        // They end one by one, the loop running in between; the follow-up waits for the last,
+        // and the three make one check.
+        _checks.Calls.Clear();
+        for (var i = 0; i < 3; i++)
+        {
+            await _deployer.FinishAsync(i, succeeded: true, commit: B);
+            _time.Advance(TimeSpan.FromSeconds(2));
+            Assert.Equal(i < 2 ? 0 : 1, await _sync.RunOnceAsync(CancellationToken.None));
+        }
+
+        Assert.Equal([Key], _checks.Calls);
+        Assert.Equal(6, _deployer.Requests.Count);
+        Assert.All(_deployer.Requests.Skip(3), r => Assert.Equal(C, r.SeenDigest));
     }
 
     [Fact]
