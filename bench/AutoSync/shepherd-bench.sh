@@ -18,6 +18,8 @@
 #   3. counts manifest requests in the lab registry's own access log over 3 quiet intervals
 #      (nothing changes: every request is a check) -> requests per interval;
 #   4. pushes a new image to all 5 refs and times push -> all 20 services on the new digests;
+#      then, Auto-Sync off, pushes again and times 20 `clusterctl deploy` started at once (the
+#      deploy time that the target adds to one interval);
 #   5. Shepherd: 20 plain services (docker service create --with-registry-auth) on the same refs,
 #      one quiet pass (RUN_ONCE_AND_EXIT) counted the same way (a pass is one interval's work),
 #      then a new image on all 5 refs and one pass, timed to all 20 converged (in polling mode
@@ -41,7 +43,7 @@ while [[ $# -gt 0 ]]; do
     --shepherd) SHEPHERD=$2; shift 2 ;;
     --interval) INTERVAL=$2; shift 2 ;;
     --binaries) BINARIES=$2; shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "shepherd-bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -153,6 +155,16 @@ push_round 1
 start=$(date +%s%N)
 OURS_CONVERGE=$(wait_converged sb-ours "$start")
 say "ours: all $SERVICES services on the new digests ${OURS_CONVERGE} s after the push"
+# The deploy time the target allows on top of one interval: the same 20 deployments started by
+# hand (Auto-Sync off, all 20 `clusterctl deploy` at once), push -> converged.
+for ((i = 1; i <= SERVICES; i++)); do ctl app set "sb-ours-$i" --auto-sync off >/dev/null || die "app set --auto-sync off failed"; done
+push_round 3
+start=$(date +%s%N)
+deployers=()
+for ((i = 1; i <= SERVICES; i++)); do ctl deploy "sb-ours-$i" >"$WORK/deploy-$i.log" 2>&1 & deployers+=("$!"); done
+for ((i = 1; i <= SERVICES; i++)); do wait "${deployers[i - 1]}" || { cat "$WORK/deploy-$i.log" >&2; die "deploy sb-ours-$i failed"; }; done
+OURS_DEPLOY=$(wait_converged sb-ours "$start")
+say "ours: 20 deployments by hand took ${OURS_DEPLOY} s to converge"
 for ((i = 1; i <= SERVICES; i++)); do ctl app remove "sb-ours-$i" >/dev/null 2>&1 || true; dk "$MANAGER" service rm "sb-ours-$i" >/dev/null 2>&1 || true; done
 
 # ---------------------------------------------------------------------------------------------
@@ -193,8 +205,9 @@ dockerd $(dk "$MANAGER" version -f '{{.Server.Version}}'), $SERVICES services ov
 | | manifest requests per interval | push -> all $SERVICES services converged |
 |---|---:|---:|
 | ours (Auto-Sync, polling) | $OURS_PER_INTERVAL (per ref over $QUIET intervals: $OURS_PER_REF) | $OURS_CONVERGE s (detection within one interval + deploys) |
+| ours, the same $SERVICES deployments by hand (the deploy time) | - | $OURS_DEPLOY s |
 | Shepherd 1.8.1 (one pass = one interval) | $SHEP_PER_PASS | $SHEP_CONVERGE s (+ up to its SLEEP_TIME before the pass starts) |
 
 Targets (issue #11): requests per interval = unique refs ($REFS); by polling, push -> converged within one
-interval plus the deploy time.
+interval plus the deploy time: $OURS_CONVERGE s against ${INTERVAL} + $OURS_DEPLOY s.
 EOF
