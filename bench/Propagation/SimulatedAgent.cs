@@ -103,7 +103,10 @@ internal sealed class SimulatedAgent : IAsyncDisposable
             {
                 Hostname = _identity.Hostname,
                 EngineVersion = "28.0.0",
-                SwarmNodeId = $"swarm{_identity.Index:D5}",
+                // None, as joined: the leader has no engine here (--docker-host points nowhere),
+                // and a claimed swarm node id would have to be checked against the swarm's node
+                // list, which it then refuses as UNAVAILABLE.
+                SwarmNodeId = "",
                 SwarmRole = SwarmRole.Worker,
                 Architecture = "amd64",
                 Os = "linux",
