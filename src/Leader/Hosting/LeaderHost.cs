@@ -82,7 +82,15 @@ public static partial class LeaderHost
         var pki = LeaderPki.LoadOrCreate(options.DataDir, names);
         var tokens = TokenStore.LoadOrCreate(options.DataDir, pki.CaFingerprint);
 
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = options.DataDir });
+        // The empty builder and Kestrel's core (issue #14: the leader idles on a small server
+        // next to the user's apps): the leader takes flags only and serves one HTTP/2 TLS
+        // endpoint, so it loads and runs none of the default builder's configuration sources
+        // (appsettings files and a file watcher on the data dir, environment variables), IIS
+        // integration, HTTP/3 (QUIC), host filtering or forwarded-headers middleware, nor the
+        // Debug and EventSource log providers (AddDaemonDefaults clears them anyway).
+        // UseKestrelHttpsConfiguration lets the endpoint's UseHttps below take its options.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [], ContentRootPath = options.DataDir });
+        builder.WebHost.UseKestrelCore().UseKestrelHttpsConfiguration();
         builder.AddDaemonDefaults();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(state.Database);
