@@ -11,20 +11,28 @@ public sealed class NodeService(NodeStore nodes, SessionRegistry sessions, Docke
 {
     public sealed record View(string Id, string Hostname, string Role, string SwarmNodeId, string Status, long CredentialRevision, DateTime? LastSeen, string EngineVersion, string Architecture);
 
-    public async Task<IReadOnlyList<View>> ListAsync(CancellationToken cancellationToken)
+    // The swarm's nodes as the leader's engine (a manager) lists them; null when the engine
+    // cannot be read. One engine call: `node list` uses it for List and the migration view.
+    public async Task<IReadOnlyList<SwarmNode>?> SwarmAsync(CancellationToken cancellationToken)
     {
-        IReadOnlyList<SwarmNode> swarm;
         try
         {
-            swarm = await engine.ListSwarmNodesAsync(cancellationToken);
+            return await engine.ListSwarmNodesAsync(cancellationToken);
         }
         catch (DockerOperationException)
         {
-            swarm = []; // the agents' own reports still say what each node is
+            return null;
         }
+    }
 
+    // The nodes against a swarm node list already read; empty when it could not be read (the
+    // agents' own reports still say what each node is).
+    public IReadOnlyList<View> List(IReadOnlyList<SwarmNode> swarm)
+    {
+        ArgumentNullException.ThrowIfNull(swarm);
         var views = new List<View>();
-        var agents = nodes.All().Where(n => n.Role == "agent" && !n.Revoked).ToList();
+        var all = nodes.All();
+        var agents = all.Where(n => n.Role == "agent" && !n.Revoked).ToList();
         foreach (var node in agents)
         {
             var live = sessions.Find(node.Id);
@@ -42,7 +50,7 @@ public sealed class NodeService(NodeStore nodes, SessionRegistry sessions, Docke
         }
 
         // Build servers (role builder), live while their builder session is open.
-        foreach (var builder in nodes.All().Where(n => n.Role == "builder" && !n.Revoked))
+        foreach (var builder in all.Where(n => n.Role == "builder" && !n.Revoked))
         {
             var live = builders?.Live(builder.Id);
             views.Add(new View(builder.Id, live?.Hostname ?? builder.Hostname, "builder", builder.SwarmNodeId,

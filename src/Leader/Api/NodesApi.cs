@@ -12,9 +12,12 @@ public sealed class NodesApi(NodeService nodes, Deployments.LocalImageMigrator m
     {
         ArgumentNullException.ThrowIfNull(context);
         var response = new ListNodesResponse();
+        // One read of the swarm's node list serves both views (issue #14: `node list` is
+        // scripted in loops, each engine call is felt).
+        var swarm = await nodes.SwarmAsync(context.CancellationToken);
         // Builds: the apps whose registry-less image only one node holds, on that node's entry.
-        var plans = await DescribeMigrationsAsync(context.CancellationToken);
-        foreach (var n in await nodes.ListAsync(context.CancellationToken))
+        var plans = swarm is null ? [] : await DescribeMigrationsAsync(swarm, context.CancellationToken);
+        foreach (var n in nodes.List(swarm ?? []))
         {
             var node = new Node
             {
@@ -44,12 +47,13 @@ public sealed class NodesApi(NodeService nodes, Deployments.LocalImageMigrator m
         return response;
     }
 
-    // `node list` still answers when the swarm cannot be read: the migration view is then left out.
-    private async Task<IReadOnlyList<Deployments.MigrationPlanner.Plan>> DescribeMigrationsAsync(CancellationToken cancellationToken)
+    // `node list` still answers when the swarm cannot be read: the migration view is then left out
+    // (the leader's own swarm node id is read once, on the first call with a registry-less app).
+    private async Task<IReadOnlyList<Deployments.MigrationPlanner.Plan>> DescribeMigrationsAsync(IReadOnlyList<Core.Docker.SwarmNode> swarm, CancellationToken cancellationToken)
     {
         try
         {
-            return await migrations.DescribeAsync(cancellationToken);
+            return await migrations.DescribeAsync(swarm, cancellationToken);
         }
         catch (Core.Docker.DockerOperationException)
         {

@@ -46,8 +46,17 @@ public sealed partial class LocalImageMigrator(
             return [];
         }
 
-        var view = await ViewAsync(cancellationToken);
+        var view = await ViewAsync(await engine.ListSwarmNodesAsync(cancellationToken), cancellationToken);
         return MigrationPlanner.Decide(local, view);
+    }
+
+    // The same, against the swarm's node list the caller already read (`node list` reads it
+    // once for its own view and for this).
+    public async Task<IReadOnlyList<MigrationPlanner.Plan>> DescribeAsync(IReadOnlyList<SwarmNode> swarm, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(swarm);
+        var local = db.Read(d => d.Apps.Find(a => a.LocalImage).ToList());
+        return local.Count == 0 ? [] : MigrationPlanner.Decide(local, await ViewAsync(swarm, cancellationToken));
     }
 
     // Which swarm node holds an app's local image (for `node list`).
@@ -114,9 +123,8 @@ public sealed partial class LocalImageMigrator(
         Log.Failed(log, app.Name, record.Id, record.Error, backoff.TotalSeconds);
     }
 
-    private async Task<MigrationPlanner.View> ViewAsync(CancellationToken cancellationToken)
+    private async Task<MigrationPlanner.View> ViewAsync(IReadOnlyList<SwarmNode> swarm, CancellationToken cancellationToken)
     {
-        var swarm = await engine.ListSwarmNodesAsync(cancellationToken);
         if (_leaderNode.Length == 0)
         {
             _leaderNode = (await engine.GetInfoAsync(cancellationToken)).SwarmNodeId ?? "";
