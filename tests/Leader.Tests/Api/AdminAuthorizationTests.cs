@@ -7,13 +7,9 @@ namespace Cluster.Leader.Tests.Api;
 // without the admin token, whatever spelling of its path the caller sends. The rpcs come from
 // the generated descriptors, so a new one is covered automatically. The request paths are sent
 // raw over HTTP/2, exactly as written.
-public sealed class AdminAuthorizationTests : IAsyncLifetime
+public sealed class AdminAuthorizationTests(LeaderFixture fixture) : IClassFixture<LeaderFixture>
 {
-    private InProcessLeader _leader = null!;
-
-    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
-
-    public async Task DisposeAsync() => await _leader.DisposeAsync();
+    private readonly InProcessLeader _leader = fixture.Leader;
 
     [Fact]
     public async Task EveryAdminRpc_AnyPathVariant_NoOrWrongToken_NeverRuns()

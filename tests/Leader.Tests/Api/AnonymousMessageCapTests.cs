@@ -10,7 +10,7 @@ namespace Cluster.Leader.Tests.Api;
 // from the policy, so a service made anonymous later is covered) refuses a message over
 // ApiAccessPolicy.AnonymousMaxMessageBytes with RESOURCE_EXHAUSTED, while normal messages
 // (a health check, a reflection listing, a real Join) still work.
-public sealed class AnonymousMessageCapTests : IAsyncLifetime
+public sealed class AnonymousMessageCapTests(LeaderFixture fixture) : IClassFixture<LeaderFixture>
 {
     private const int ResourceExhausted = 8;
 
@@ -23,11 +23,7 @@ public sealed class AnonymousMessageCapTests : IAsyncLifetime
         Grpc.Reflection.V1Alpha.ServerReflection.Descriptor,
     ];
 
-    private InProcessLeader _leader = null!;
-
-    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
-
-    public async Task DisposeAsync() => await _leader.DisposeAsync();
+    private readonly InProcessLeader _leader = fixture.Leader;
 
     [Fact]
     public async Task EveryAnonymousRpc_MessageOverTheCap_NoToken_IsResourceExhausted()

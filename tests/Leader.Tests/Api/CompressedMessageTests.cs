@@ -14,15 +14,11 @@ namespace Cluster.Leader.Tests.Api;
 // holds, not on what crosses the wire: a gzip-compressed gRPC message (grpc-encoding: gzip,
 // compressed flag 1) whose frame is far under the cap inflates ~1000 times when gRPC
 // decompresses it. A caller without credentials must not get past the cap that way.
-public sealed class CompressedMessageTests : IAsyncLifetime
+public sealed class CompressedMessageTests(LeaderFixture fixture) : IClassFixture<LeaderFixture>
 {
     private const int ResourceExhausted = 8;
 
-    private InProcessLeader _leader = null!;
-
-    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
-
-    public async Task DisposeAsync() => await _leader.DisposeAsync();
+    private readonly InProcessLeader _leader = fixture.Leader;
 
     [Fact]
     public async Task HealthCheck_GzipFrameUnderTheCapInflatingOverIt_NoToken_IsRefused()

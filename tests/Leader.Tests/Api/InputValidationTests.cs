@@ -5,14 +5,12 @@ namespace Cluster.Leader.Tests.Api;
 
 // Issue #9 item 6, against the real leader and clusterctl binaries: names and tags are checked
 // as whole strings (a trailing newline is not "the end"), tags on deploy are checked before
-// anything starts, and a replica count below 1 is refused instead of becoming 1.
-public sealed class InputValidationTests : IAsyncLifetime
+// anything starts, and a replica count below 1 is refused instead of becoming 1. One leader
+// serves the class (LeaderFixture): each test names its own app, and "nothing created" is the
+// leader's app list unchanged by the refused call.
+public sealed class InputValidationTests(LeaderFixture fixture) : IClassFixture<LeaderFixture>
 {
-    private InProcessLeader _leader = null!;
-
-    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
-
-    public async Task DisposeAsync() => await _leader.DisposeAsync();
+    private readonly InProcessLeader _leader = fixture.Leader;
 
     [Theory]
     [InlineData("-1")]
@@ -20,26 +18,28 @@ public sealed class InputValidationTests : IAsyncLifetime
     [InlineData("101")]
     public async Task AppCreate_ReplicasOutOfRange_IsRefusedAndNothingCreated(string replicas)
     {
-        var result = await _leader.CtlAsync(null, "app", "create", "web", "--image", "nginx:1.27", "--replicas", replicas);
+        var before = await AppNamesAsync();
+
+        var result = await _leader.CtlAsync(null, "app", "create", "replicas", "--image", "nginx:1.27", "--replicas", replicas);
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains($"--replicas {replicas}", result.Output, StringComparison.Ordinal);
-        Assert.Empty(await _leader.AppsAsync());
+        Assert.Equal(before, await AppNamesAsync());
     }
 
     [Fact]
     public async Task AppSet_ReplicasBelowOne_IsRefusedByClusterctlAndByTheLeader()
     {
-        await _leader.CreateAppAsync(new CreateAppRequest { Name = "web", Image = "nginx:1.27", Replicas = 2 });
+        await _leader.CreateAppAsync(new CreateAppRequest { Name = "set-web", Image = "nginx:1.27", Replicas = 2 });
 
-        var cli = await _leader.CtlAsync(null, "app", "set", "web", "--replicas", "-1");
+        var cli = await _leader.CtlAsync(null, "app", "set", "set-web", "--replicas", "-1");
         using var grpc = RawGrpc.Tls(_leader.Address, _leader.CaFingerprint);
-        var wire = await grpc.CallAsync("/cluster.admin.v1.Apps/UpdateApp", _leader.AdminToken, new UpdateAppRequest { Name = "web", Replicas = 0 });
+        var wire = await grpc.CallAsync("/cluster.admin.v1.Apps/UpdateApp", _leader.AdminToken, new UpdateAppRequest { Name = "set-web", Replicas = 0 });
 
         Assert.NotEqual(0, cli.ExitCode);
         Assert.Contains("--replicas -1", cli.Output, StringComparison.Ordinal);
         Assert.True(wire.GrpcStatus == 3, wire.ToString());
-        Assert.Equal(2u, Assert.Single(await _leader.AppsAsync()).Replicas);
+        Assert.Equal(2u, Assert.Single(await _leader.AppsAsync(), a => a.Name == "set-web").Replicas);
     }
 
     [Theory]
@@ -48,10 +48,13 @@ public sealed class InputValidationTests : IAsyncLifetime
     [InlineData("Web")]
     public async Task AppCreate_NameNotWholeStringValid_IsRefused(string name)
     {
+        var before = await AppNamesAsync();
+
         var result = await _leader.CtlAsync(null, "app", "create", name, "--image", "nginx:1.27");
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("is not valid", result.Output, StringComparison.Ordinal);
+        Assert.Equal(before, await AppNamesAsync());
     }
 
     [Theory]
@@ -60,15 +63,20 @@ public sealed class InputValidationTests : IAsyncLifetime
     [InlineData(".hidden")]
     public async Task Deploy_InvalidTag_IsRefusedBeforeAnythingStarts(string tag)
     {
-        await _leader.CreateAppAsync(new CreateAppRequest { Name = "web", Image = "nginx:1.27" });
+        // Its own app per case (the leader is shared), so the deployments checked are this case's.
+        var app = $"tag-{Convert.ToHexStringLower(System.Text.Encoding.UTF8.GetBytes(tag))}";
+        await _leader.CreateAppAsync(new CreateAppRequest { Name = app, Image = "nginx:1.27" });
         using var grpc = RawGrpc.Tls(_leader.Address, _leader.CaFingerprint);
 
-        var result = await grpc.CallAsync("/cluster.admin.v1.Deployments/Deploy", _leader.AdminToken, new DeployRequest { App = "web", Tag = tag });
-        var cli = await _leader.CtlAsync(null, "deploy", "web", "--tag", tag);
+        var result = await grpc.CallAsync("/cluster.admin.v1.Deployments/Deploy", _leader.AdminToken, new DeployRequest { App = app, Tag = tag });
+        var cli = await _leader.CtlAsync(null, "deploy", app, "--tag", tag);
 
         Assert.True(result.GrpcStatus == 3 && result.GrpcMessage.Contains("not a valid tag", StringComparison.Ordinal), result.ToString());
         Assert.NotEqual(0, cli.ExitCode);
         Assert.Contains("not a valid tag", cli.Output, StringComparison.Ordinal);
-        Assert.Empty(await _leader.DeploymentsAsync("web"));
+        Assert.Empty(await _leader.DeploymentsAsync(app));
     }
+
+    private async Task<IReadOnlyList<string>> AppNamesAsync() =>
+        [.. (await _leader.AppsAsync()).Select(a => a.Name).Order(StringComparer.Ordinal)];
 }

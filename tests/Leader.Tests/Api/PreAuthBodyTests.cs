@@ -10,13 +10,9 @@ namespace Cluster.Leader.Tests.Api;
 // cannot make the leader receive (and buffer, up to the message cap) a message for an admin
 // rpc. A unary call announces a 3 MiB message and sends only its first bytes: the refusal must
 // come at once, not after the body (which never ends here).
-public sealed class PreAuthBodyTests : IAsyncLifetime
+public sealed class PreAuthBodyTests(LeaderFixture fixture) : IClassFixture<LeaderFixture>
 {
-    private InProcessLeader _leader = null!;
-
-    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
-
-    public async Task DisposeAsync() => await _leader.DisposeAsync();
+    private readonly InProcessLeader _leader = fixture.Leader;
 
     [Theory]
     [InlineData("/cluster.admin.v1.Apps/CreateApp")]

@@ -13,18 +13,12 @@ namespace Cluster.Leader.Tests.Security;
 // Issue #9 item 3: node certificates come from the leader's CA, so a holder of a node's key
 // could serve TLS as "the leader" and collect the admin token from clusterctl and join tokens
 // from agents. Only the leader's certificate carries the leader identity, and clients require it.
-public sealed class LeaderIdentityTests : IAsyncLifetime
+public sealed class LeaderIdentityTests(LeaderFixture fixture) : IClassFixture<LeaderFixture>, IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("cluster-impostor-test-").FullName;
-    private InProcessLeader _leader = null!;
+    private readonly InProcessLeader _leader = fixture.Leader;
 
-    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _leader.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
     public async Task Certificates_FromRealLeader_OnlyTheServerCarriesTheLeaderIdentity()

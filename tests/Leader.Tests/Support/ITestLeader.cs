@@ -1,7 +1,8 @@
 namespace Cluster.Leader.Tests.Support;
 
-// What node-side test helpers (NodeEnrollment, BuilderSessionClient) need of a leader, whether it
-// runs in-process (InProcessLeader) or as its binary (LeaderBinary, for restarts and signals).
+// What node-side test helpers (NodeEnrollment, BuilderSessionClient) need of a leader: the
+// in-process one (InProcessLeader, restarts included). The binary itself, its process, signals
+// and exit codes, is tested in tests/Daemons.Tests.
 public interface ITestLeader
 {
     int Port { get; }

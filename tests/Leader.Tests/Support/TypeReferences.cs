@@ -17,13 +17,20 @@ public static class TypeReferences
         .Select(f => (OpCode)f.GetValue(null)!)
         .ToDictionary(o => o.Value);
 
+    // Read once per type and run: the compiled assembly does not change while tests run, and
+    // walking every method's IL is most of what the dependency tests cost.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, IReadOnlyDictionary<Type, string>> Read = new();
+
     // Each referenced type with one member of `type` that refers to it (for the failure message).
     public static IReadOnlyDictionary<Type, string> Of(Type type)
     {
         ArgumentNullException.ThrowIfNull(type);
-        var found = new Dictionary<Type, string>();
-        Collect(type, found);
-        return found;
+        return Read.GetOrAdd(type, t =>
+        {
+            var found = new Dictionary<Type, string>();
+            Collect(t, found);
+            return found;
+        });
     }
 
     private static void Collect(Type type, Dictionary<Type, string> found)
