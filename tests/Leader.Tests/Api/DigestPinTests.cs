@@ -7,14 +7,11 @@ namespace Cluster.Leader.Tests.Api;
 // accepted and shown as the app's pin; a digest cannot be auto-synced; `deploy --tag` on a pinned
 // app is refused before anything starts, naming the command that follows a tag instead; and
 // `app set --tag` replaces the pin.
-public sealed class DigestPinTests : IAsyncLifetime
+// One leader serves the class; each test names its own app.
+public sealed class DigestPinTests(LeaderFixture fixture) : IClassFixture<LeaderFixture>
 {
     private const string Digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-    private InProcessLeader _leader = null!;
-
-    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
-
-    public async Task DisposeAsync() => await _leader.DisposeAsync();
+    private readonly InProcessLeader _leader = fixture.Leader;
 
     [Fact]
     public async Task CreateWithDigest_ShownAsPinned_DeployTagRefused_SetTagReplacesThePin()
@@ -44,10 +41,12 @@ public sealed class DigestPinTests : IAsyncLifetime
     [Fact]
     public async Task CreateWithDigestAndAutoSync_RefusedSayingWhyAndNothingCreated()
     {
-        var result = await _leader.CtlAsync(null, "app", "create", "web", "--image", $"127.0.0.1:1/acme/web:1.0@{Digest}", "--auto-sync");
+        var before = (await _leader.AppsAsync()).Select(a => a.Name).ToList();
+
+        var result = await _leader.CtlAsync(null, "app", "create", "synced", "--image", $"127.0.0.1:1/acme/web:1.0@{Digest}", "--auto-sync");
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("a digest never changes", result.Output, StringComparison.Ordinal);
-        Assert.Empty(await _leader.AppsAsync());
+        Assert.Equal(before, (await _leader.AppsAsync()).Select(a => a.Name).ToList());
     }
 }

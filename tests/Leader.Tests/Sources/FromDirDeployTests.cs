@@ -8,26 +8,24 @@ namespace Cluster.Leader.Tests.Sources;
 // binaries (no engine, no build server): every refusal comes before a byte is uploaded, says
 // why and what to type, and leaves nothing in DATA_DIR/uploads. The upload itself is also sent
 // raw (grpc, header only), as any client could, to show the leader refuses it on its own.
-public sealed class FromDirDeployTests : IAsyncLifetime, IDisposable
+// One leader serves the class (every upload in it is refused, so DATA_DIR/uploads stays empty
+// throughout); each test names its own apps.
+public sealed class FromDirDeployTests(SmallUploadsLeader fixture) : IClassFixture<SmallUploadsLeader>, IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("fromdir-test-").FullName;
-    private InProcessLeader _leader = null!;
-
-    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync("--max-upload-size", "64K");
-
-    public async Task DisposeAsync() => await _leader.DisposeAsync();
+    private readonly InProcessLeader _leader = fixture.Leader;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
     public async Task FromDirApp_NoBuildServerConnected_FailsClearlyAndUploadsNothing()
     {
-        var created = await _leader.CtlAsync(null, "app", "create", "web", "--from-dir", "--build-arg", "MODE=prod");
+        var created = await _leader.CtlAsync(null, "app", "create", "nobuilder", "--from-dir", "--build-arg", "MODE=prod");
         Assert.True(created.ExitCode == 0, created.ToString() + "\nleader:\n" + _leader.Output);
-        var folder = Folder("web", ("Dockerfile", "FROM scratch\nCOPY app.txt /\n"), ("app.txt", "hello"));
+        var folder = Folder("nobuilder", ("Dockerfile", "FROM scratch\nCOPY app.txt /\n"), ("app.txt", "hello"));
 
-        var deploy = await _leader.CtlAsync(null, "deploy", "web", "--from-dir", folder);
-        var raw = await UploadHeaderAsync("web", 2048);
+        var deploy = await _leader.CtlAsync(null, "deploy", "nobuilder", "--from-dir", folder);
+        var raw = await UploadHeaderAsync("nobuilder", 2048);
 
         Assert.NotEqual(0, deploy.ExitCode);
         Assert.Contains("no build server is connected", deploy.Output, StringComparison.Ordinal);
@@ -35,24 +33,24 @@ public sealed class FromDirDeployTests : IAsyncLifetime, IDisposable
         Assert.Contains("nothing was uploaded", deploy.Output, StringComparison.Ordinal);
         Assert.True(raw.GrpcStatus == 9 && raw.GrpcMessage.Contains("no build server is connected", StringComparison.Ordinal), raw.ToString());
         Assert.Empty(Directory.EnumerateFileSystemEntries(Uploads));
-        Assert.Empty(await _leader.DeploymentsAsync("web"));
-        using var shown = JsonDocument.Parse((await _leader.CtlAsync(null, "app", "show", "web", "-o", "json")).Output);
+        Assert.Empty(await _leader.DeploymentsAsync("nobuilder"));
+        using var shown = JsonDocument.Parse((await _leader.CtlAsync(null, "app", "show", "nobuilder", "-o", "json")).Output);
         Assert.Equal("dir", shown.RootElement.GetProperty("source").GetString());
     }
 
     [Fact]
     public async Task FromDirApp_DeployWithoutAFolder_IsRefusedWithWhatToType()
     {
-        await _leader.CreateAppAsync(new CreateAppRequest { Name = "web", FromDir = true });
+        await _leader.CreateAppAsync(new CreateAppRequest { Name = "nofolder", FromDir = true });
 
-        var plain = await _leader.CtlAsync(null, "deploy", "web");
-        var tagged = await _leader.CtlAsync(null, "deploy", "web", "--tag", "1.0", "--from-dir", _dir);
+        var plain = await _leader.CtlAsync(null, "deploy", "nofolder");
+        var tagged = await _leader.CtlAsync(null, "deploy", "nofolder", "--tag", "1.0", "--from-dir", _dir);
 
         Assert.NotEqual(0, plain.ExitCode);
-        Assert.Contains("clusterctl deploy web --from-dir PATH", plain.Output, StringComparison.Ordinal);
+        Assert.Contains("clusterctl deploy nofolder --from-dir PATH", plain.Output, StringComparison.Ordinal);
         Assert.NotEqual(0, tagged.ExitCode);
         Assert.Contains("--tag and --from-dir do not go together", tagged.Output, StringComparison.Ordinal);
-        Assert.Empty(await _leader.DeploymentsAsync("web"));
+        Assert.Empty(await _leader.DeploymentsAsync("nofolder"));
     }
 
     [Fact]
@@ -79,14 +77,14 @@ public sealed class FromDirDeployTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task FolderOverTheLeadersCap_IsRefusedBeforeUploadSayingHowToFixIt()
     {
-        await _leader.CreateAppAsync(new CreateAppRequest { Name = "web", FromDir = true });
+        await _leader.CreateAppAsync(new CreateAppRequest { Name = "big", FromDir = true });
         var folder = Folder("web", ("Dockerfile", "FROM scratch\n"));
         File.WriteAllBytes(Path.Combine(folder, "big.bin"), new byte[200_000]);
 
-        var deploy = await _leader.CtlAsync(null, "deploy", "web", "--from-dir", folder);
-        var raw = await UploadHeaderAsync("web", 200_000);
+        var deploy = await _leader.CtlAsync(null, "deploy", "big", "--from-dir", folder);
+        var raw = await UploadHeaderAsync("big", 200_000);
         File.WriteAllText(Path.Combine(folder, ".dockerignore"), "*.bin\n");
-        var ignored = await _leader.CtlAsync(null, "deploy", "web", "--from-dir", folder);
+        var ignored = await _leader.CtlAsync(null, "deploy", "big", "--from-dir", folder);
 
         Assert.NotEqual(0, deploy.ExitCode);
         Assert.Contains("is larger than the leader's limit of 64 KiB", deploy.Output, StringComparison.Ordinal);
@@ -103,13 +101,13 @@ public sealed class FromDirDeployTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task PathThatIsNotADirectory_IsRefusedSayingSo()
     {
-        await _leader.CreateAppAsync(new CreateAppRequest { Name = "web", FromDir = true });
+        await _leader.CreateAppAsync(new CreateAppRequest { Name = "paths", FromDir = true });
         var file = Path.Combine(_dir, "Dockerfile");
         File.WriteAllText(file, "FROM scratch\n");
 
-        var isFile = await _leader.CtlAsync(null, "deploy", "web", "--from-dir", file);
-        var missing = await _leader.CtlAsync(null, "deploy", "web", "--from-dir", Path.Combine(_dir, "nope"));
-        var noDockerfile = await _leader.CtlAsync(null, "deploy", "web", "--from-dir", Folder("empty", ("app.txt", "x")));
+        var isFile = await _leader.CtlAsync(null, "deploy", "paths", "--from-dir", file);
+        var missing = await _leader.CtlAsync(null, "deploy", "paths", "--from-dir", Path.Combine(_dir, "nope"));
+        var noDockerfile = await _leader.CtlAsync(null, "deploy", "paths", "--from-dir", Folder("empty", ("app.txt", "x")));
 
         Assert.NotEqual(0, isFile.ExitCode);
         Assert.Contains("is a file, not a directory", isFile.Output, StringComparison.Ordinal);
@@ -122,6 +120,8 @@ public sealed class FromDirDeployTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task AppCreateFromDir_GitOnlyFlagsAndAutoSync_AreRefused()
     {
+        var before = (await _leader.AppsAsync()).Select(a => a.Name).ToList();
+
         var withRef = await _leader.CtlAsync(null, "app", "create", "web", "--from-dir", "--ref", "main");
         using var grpc = RawGrpc.Tls(_leader.Address, _leader.CaFingerprint);
         var autoSync = await grpc.CallAsync("/cluster.admin.v1.Apps/CreateApp", _leader.AdminToken, new CreateAppRequest { Name = "web", FromDir = true, AutoSync = true });
@@ -131,7 +131,7 @@ public sealed class FromDirDeployTests : IAsyncLifetime, IDisposable
         Assert.Contains("--ref", withRef.Output, StringComparison.Ordinal);
         Assert.True(autoSync.GrpcStatus == 3 && autoSync.GrpcMessage.Contains("--auto-sync", StringComparison.Ordinal), autoSync.ToString());
         Assert.True(twoSources.GrpcStatus == 3 && twoSources.GrpcMessage.Contains("exactly one source", StringComparison.Ordinal), twoSources.ToString());
-        Assert.Empty(await _leader.AppsAsync());
+        Assert.Equal(before, (await _leader.AppsAsync()).Select(a => a.Name).ToList());
     }
 
     private string Uploads => Path.Combine(_leader.DataDir, "uploads");
@@ -156,3 +156,6 @@ public sealed class FromDirDeployTests : IAsyncLifetime, IDisposable
         return root;
     }
 }
+
+// FromDirDeployTests' leader: uploads capped at 64 KiB, so a small folder is over the cap.
+public sealed class SmallUploadsLeader() : LeaderFixture("--max-upload-size", "64K");

@@ -5,11 +5,21 @@ namespace Cluster.Leader.Tests.Support;
 // xunit builds the class anew for every test, so a leader started in IAsyncLifetime is composed
 // once per test (~0.2 s of CPU and a Kestrel start each); a class whose tests change what they
 // then check keeps its own leader per test.
-public sealed class LeaderFixture : IAsyncLifetime
+public class LeaderFixture : IAsyncLifetime
 {
+    private readonly string[] _args;
+
+    public LeaderFixture()
+        : this([])
+    {
+    }
+
+    // A fixture for leaders started with these cluster-leader flags derives from this one.
+    protected LeaderFixture(params string[] args) => _args = args;
+
     public InProcessLeader Leader { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Leader = await InProcessLeader.StartAsync();
+    public async Task InitializeAsync() => Leader = await InProcessLeader.StartAsync(_args);
 
     public async Task DisposeAsync() => await Leader.DisposeAsync();
 }
