@@ -4,10 +4,15 @@ using System.Reflection.Emit;
 namespace Cluster.Leader.Tests.Support;
 
 // The types one type of the compiled leader refers to: its base type and interfaces, the types
-// in its fields', properties', methods' and constructors' signatures, its attributes, and every
-// type, method or field token in its method bodies (the IL), including those of the compiler's
-// nested types (lambdas' closures, async state machines). Reflection over the assembly, not the
-// source text, so a reference written as a partly qualified name or hidden in a lambda counts.
+// in its fields', properties', events', methods' and constructors' signatures, its generic
+// parameters' constraints, its attributes (on the type and on every member, parameter, return
+// value and generic parameter, with the types and enums their arguments name), and in its
+// method bodies every type, method or field token of the IL, every local's type and every
+// caught exception type, including those of the compiler's nested types (lambdas' closures,
+// async state machines). Reflection over the assembly, not the source text, so a reference
+// written as a partly qualified name or hidden in a lambda counts. Blind by nature to what the
+// compiler copies into the IL as a value: a `const` or an enum member of another folder read
+// as a number, `nameof`.
 public static class TypeReferences
 {
     private const BindingFlags All = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
@@ -42,6 +47,7 @@ public static class TypeReferences
         }
 
         AddAttributes(found, type.CustomAttributes, type.Name);
+        AddGenericParameters(found, type.IsGenericTypeDefinition ? type.GetGenericArguments() : [], type.Name);
         foreach (var field in type.GetFields(All))
         {
             Add(found, field.FieldType, $"{type.Name}.{field.Name}");
@@ -51,6 +57,13 @@ public static class TypeReferences
         foreach (var property in type.GetProperties(All))
         {
             Add(found, property.PropertyType, $"{type.Name}.{property.Name}");
+            AddAttributes(found, property.CustomAttributes, $"{type.Name}.{property.Name}");
+        }
+
+        foreach (var @event in type.GetEvents(All))
+        {
+            Add(found, @event.EventHandlerType, $"{type.Name}.{@event.Name}");
+            AddAttributes(found, @event.CustomAttributes, $"{type.Name}.{@event.Name}");
         }
 
         foreach (var method in type.GetMethods(All).Cast<MethodBase>().Concat(type.GetConstructors(All)))
@@ -59,11 +72,14 @@ public static class TypeReferences
             if (method is MethodInfo m)
             {
                 Add(found, m.ReturnType, where);
+                AddAttributes(found, m.ReturnParameter.CustomAttributes, where);
+                AddGenericParameters(found, m.IsGenericMethodDefinition ? m.GetGenericArguments() : [], where);
             }
 
             foreach (var parameter in method.GetParameters())
             {
                 Add(found, parameter.ParameterType, where);
+                AddAttributes(found, parameter.CustomAttributes, where);
             }
 
             AddAttributes(found, method.CustomAttributes, where);
@@ -76,12 +92,42 @@ public static class TypeReferences
         }
     }
 
-    // Walks the IL: every operand that is a metadata token for a type, method or field.
+    // Walks the IL (every operand that is a metadata token for a type, method or field), the
+    // locals' types and the catch clauses' types (neither is an operand in the IL).
     private static void Body(MethodBase method, Dictionary<Type, string> found, string where)
     {
         foreach (var member in MembersIn(method))
         {
             AddMember(found, member, where);
+        }
+
+        if (method.GetMethodBody() is not { } body)
+        {
+            return;
+        }
+
+        foreach (var local in body.LocalVariables)
+        {
+            Add(found, local.LocalType, where);
+        }
+
+        foreach (var clause in body.ExceptionHandlingClauses.Where(c => c.Flags == ExceptionHandlingClauseOptions.Clause))
+        {
+            Add(found, clause.CatchType, where);
+        }
+    }
+
+    // Generic parameters' constraints (`where T : X`) and attributes.
+    private static void AddGenericParameters(Dictionary<Type, string> found, Type[] parameters, string where)
+    {
+        foreach (var parameter in parameters)
+        {
+            foreach (var constraint in parameter.GetGenericParameterConstraints())
+            {
+                Add(found, constraint, where);
+            }
+
+            AddAttributes(found, parameter.CustomAttributes, where);
         }
     }
 
@@ -180,6 +226,30 @@ public static class TypeReferences
         foreach (var attribute in attributes)
         {
             Add(found, attribute.AttributeType, where);
+            foreach (var argument in attribute.ConstructorArguments.Concat(attribute.NamedArguments.Select(n => n.TypedValue)))
+            {
+                AddArgument(found, argument, where);
+            }
+        }
+    }
+
+    // An attribute argument's type (an enum of another folder) and the type it names (`typeof`),
+    // arrays element by element.
+    private static void AddArgument(Dictionary<Type, string> found, CustomAttributeTypedArgument argument, string where)
+    {
+        Add(found, argument.ArgumentType, where);
+        switch (argument.Value)
+        {
+            case Type named:
+                Add(found, named, where);
+                break;
+            case IEnumerable<CustomAttributeTypedArgument> elements:
+                foreach (var element in elements)
+                {
+                    AddArgument(found, element, where);
+                }
+
+                break;
         }
     }
 
@@ -193,6 +263,17 @@ public static class TypeReferences
 
         if (type is null || type.IsGenericParameter)
         {
+            return;
+        }
+
+        if (type.IsFunctionPointer)
+        {
+            Add(found, type.GetFunctionPointerReturnType(), where);
+            foreach (var parameter in type.GetFunctionPointerParameterTypes())
+            {
+                Add(found, parameter, where);
+            }
+
             return;
         }
 
