@@ -7,7 +7,11 @@ namespace Cluster.BuildServer.Jobs;
 // id, and for the same commit the same tag), which a prune ordered meanwhile could count among an
 // app's old images and remove between the build and the push; the push then finds no image. So a
 // prune waits until no job runs (the leader's order is deferred, not dropped), and a job that
-// arrives during a prune waits for it (a list and a few removals). Jobs never wait for jobs.
+// arrives during a prune waits for it (a list and a few removals). Jobs do not wait for jobs,
+// with one exception that keeps a busy builder from never pruning: once every job that ran when
+// a prune began to wait has ended, jobs arriving after that wait for the prune too (so a prune
+// waits at most for the jobs running when it came and those that started while they ran; a new
+// job waits at most for the jobs already running and one prune).
 // What a job made (Made: its image id and reference) is kept by the next prune: a deferred order
 // was computed before the job ended and cannot name it, and a registry-less image lives only in
 // this engine until its service runs it.
@@ -17,6 +21,13 @@ internal sealed class BuildActivity : IPruneGate
     private readonly HashSet<string> _made = new(StringComparer.Ordinal);
     private int _jobs;
     private bool _pruning;
+
+    // Prunes waiting to enter; while any does, _older counts the running jobs that started before
+    // the first of them (epoch < _barrier). A job's lease carries the epoch it started in.
+    private int _prunesWaiting;
+    private int _older;
+    private long _epoch;
+    private long _barrier;
 
     // Completed and replaced on every exit, so a waiter looks again.
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -70,44 +81,98 @@ internal sealed class BuildActivity : IPruneGate
 
     private async Task<IDisposable> EnterAsync(bool job, CancellationToken cancellationToken)
     {
-        while (true)
+        var waiting = false;
+        try
         {
-            Task changed;
-            lock (_gate)
+            while (true)
             {
-                if (job && !_pruning)
+                Task changed;
+                lock (_gate)
                 {
-                    _jobs++;
-                    return new Lease(this, job);
+                    // Held back: by a prune under way, or by a waiting prune once the jobs it
+                    // found running have all ended (else a stream of overlapping jobs would
+                    // defer it for ever).
+                    if (job && !_pruning && !(_prunesWaiting > 0 && _older == 0))
+                    {
+                        _jobs++;
+                        return new Lease(this, job, _epoch);
+                    }
+
+                    if (!job && !_pruning && _jobs == 0)
+                    {
+                        _pruning = true;
+                        StopWaiting(ref waiting);
+                        return new Lease(this, job, _epoch);
+                    }
+
+                    if (!job && !waiting)
+                    {
+                        waiting = true;
+                        if (_prunesWaiting++ == 0)
+                        {
+                            _barrier = ++_epoch;
+                            _older = _jobs;
+                        }
+                    }
+
+                    changed = _changed.Task;
                 }
 
-                if (!job && !_pruning && _jobs == 0)
-                {
-                    _pruning = true;
-                    return new Lease(this, job);
-                }
-
-                changed = _changed.Task;
+                await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
+        }
+        finally
+        {
+            // A prune that gave up (cancelled) no longer holds jobs back.
+            if (waiting)
+            {
+                lock (_gate)
+                {
+                    StopWaiting(ref waiting);
+                }
 
-            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+                Signal();
+            }
         }
     }
 
-    private void Exit(bool job)
+    // Under _gate.
+    private void StopWaiting(ref bool waiting)
     {
-        TaskCompletionSource changed;
+        if (waiting)
+        {
+            waiting = false;
+            _prunesWaiting--;
+        }
+    }
+
+    private void Exit(bool job, long epoch)
+    {
         lock (_gate)
         {
             if (job)
             {
                 _jobs--;
+                if (_prunesWaiting > 0 && epoch < _barrier)
+                {
+                    _older--;
+                }
             }
             else
             {
                 _pruning = false;
             }
+        }
 
+        Signal();
+    }
+
+    // Wakes every waiter to look again.
+    private void Signal()
+    {
+        TaskCompletionSource changed;
+        lock (_gate)
+        {
             changed = _changed;
             _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
@@ -115,7 +180,7 @@ internal sealed class BuildActivity : IPruneGate
         changed.TrySetResult();
     }
 
-    private sealed class Lease(BuildActivity owner, bool job) : IDisposable
+    private sealed class Lease(BuildActivity owner, bool job, long epoch) : IDisposable
     {
         private int _disposed;
 
@@ -123,7 +188,7 @@ internal sealed class BuildActivity : IPruneGate
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                owner.Exit(job);
+                owner.Exit(job, epoch);
             }
         }
     }

@@ -59,9 +59,12 @@ internal sealed partial class ImageHousekeeper(IDockerEngine engine, Housekeeper
                 {
                     await PruneAsync(order, stoppingToken);
                 }
-                catch (DockerOperationException e)
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
-                    Log.Failed(log, setup.EngineName, e.Message);
+                    // Whatever one prune met (the engine refusing, a client timeout, a reply it
+                    // could not read), the loop and the daemon go on: a fault here would end
+                    // housekeeping, and with it the whole host (a BackgroundService's fault stops it).
+                    Log.Failed(log, setup.EngineName, e is DockerOperationException ? e.Message : $"{e.GetType().Name}: {e.Message}");
                 }
             }
         }

@@ -173,4 +173,66 @@ public sealed class PruneDuringBuildTests : IDisposable
         Assert.True(next.IsCompletedSuccessfully);
         (await next).Dispose();
     }
+
+    // Jobs that overlap without end (a busy builder) must not defer a prune for ever: a job that
+    // arrives while a prune waits still starts, as long as a job the prune found running runs;
+    // once those have all ended, new jobs wait for the prune, which runs when the rest end.
+    [Fact]
+    public async Task Prune_WhileJobsKeepOverlapping_RunsOnceTheJobsItFoundHaveEnded()
+    {
+        var first = await _activity.EnterJobAsync(CancellationToken.None);
+        var prune = _housekeeper.PruneAsync(Order(5), CancellationToken.None);
+        var second = await _activity.EnterJobAsync(CancellationToken.None);
+        first.Dispose();
+
+        var third = _activity.EnterJobAsync(CancellationToken.None);
+
+        Assert.False(third.IsCompleted);
+        Assert.False(prune.IsCompleted);
+        second.Dispose();
+        var report = await prune;
+        (await third).Dispose();
+        Assert.Equal(2, report.Removed.Count);
+        Assert.Equal(0, _activity.RunningJobs);
+    }
+
+    // A waiting prune that gives up (its daemon stopping) no longer holds jobs back.
+    [Fact]
+    public async Task Job_HeldBehindAWaitingPruneThatIsCancelled_Starts()
+    {
+        var first = await _activity.EnterJobAsync(CancellationToken.None);
+        using var cts = new CancellationTokenSource();
+        var prune = _activity.EnterPruneAsync(cts.Token);
+        var second = await _activity.EnterJobAsync(CancellationToken.None);
+        first.Dispose();
+        var held = _activity.EnterJobAsync(CancellationToken.None);
+        Assert.False(held.IsCompleted);
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => prune);
+
+        // Only a guard against hanging the run: the job starts as soon as the prune is gone
+        // (`second` still runs, so nothing else could let it in).
+        (await held.WaitAsync(TimeSpan.FromMinutes(1))).Dispose();
+        second.Dispose();
+        Assert.Equal(0, _activity.RunningJobs);
+    }
+
+    // A prune that fails with something other than the engine's own error (a client timeout, a
+    // reply it could not read) is logged; the housekeeper goes on with the next order, and its
+    // loop (a BackgroundService, whose fault stops the daemon) does not end.
+    [Fact]
+    public async Task Loop_PruneFailsWithAnUnexpectedException_GoesOnWithTheNextOrder()
+    {
+        _images.ListFailure = new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing.", new TimeoutException());
+        await _housekeeper.StartAsync(CancellationToken.None);
+        _housekeeper.Request(Order(5));
+        await _images.ListCalled.Task;
+        _housekeeper.Request(Order(5));
+
+        var first = await Task.WhenAny(_housekeeper.ExecuteTask!, _images.RemoveCalled.Task);
+
+        Assert.Same(_images.RemoveCalled.Task, first);
+        await _housekeeper.StopAsync(CancellationToken.None);
+    }
 }
