@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Cluster.Leader.Hosting;
 using Cluster.Leader.Tests.Support;
 
@@ -7,8 +8,10 @@ namespace Cluster.Leader.Tests;
 // "Architecture" section draws: the graph is read from the compiled assembly (TypeReferences:
 // signatures and method bodies), so a new `using` of another feature, a partly qualified name
 // or a lambda reaching across fails here, and so does an edge that went away while the table
-// (and the README) still shows it. Change the README's drawing with this table.
-public sealed class LeaderDependencyTests
+// (and the README) still shows it. What the compiler copies into the IL as a value (a `const`,
+// an enum member, `nameof`) leaves no reference there, so the sources' `using Cluster.Leader.X`
+// directives and fully qualified names count too. Change the README's drawing with this table.
+public sealed partial class LeaderDependencyTests
 {
     // Each folder and the folders it uses, in the README's order: a folder uses only folders drawn
     // after it. Storage and Operations (domain errors) are used by nearly all and use nothing of
@@ -21,7 +24,7 @@ public sealed class LeaderDependencyTests
         ["AutoSync"] = ["Apps", "Builds", "Credentials", "Deployments", "Operations", "Storage"],
         ["Deployments"] = ["Agents", "Apps", "Builds", "Credentials", "Operations", "Sources", "Storage"],
         ["Builds"] = ["Agents", "Apps", "Credentials", "Operations", "Sources", "Storage"],
-        ["Sources"] = ["Operations", "Storage"],
+        ["Sources"] = ["Apps", "Operations", "Storage"],
         ["Apps"] = ["Credentials", "Operations", "Storage"],
         ["ClusterConfig"] = ["Credentials", "Operations", "Security", "Storage"],
         ["Agents"] = ["Credentials", "Operations", "Security", "Storage"],
@@ -155,8 +158,59 @@ public sealed class LeaderDependencyTests
             }
         }
 
+        foreach (var (from, to, where) in SourceEdges())
+        {
+            if (from != to && edges.ContainsKey(to))
+            {
+                (edges.TryGetValue(from, out var tos) ? tos : edges[from] = new(StringComparer.Ordinal)).TryAdd(to, where);
+            }
+        }
+
         return edges;
     }
+
+    // Edges only the source shows: in each file of src/Leader, every `Cluster.Leader.X` outside
+    // its namespace declaration and its comments (using directives, using static, fully
+    // qualified names). A name only partly qualified (`Sources.SourceRules`) and used only for a
+    // const stays unseen.
+    private static IEnumerable<(string From, string To, string Where)> SourceEdges()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Cluster.sln")))
+        {
+            root = root.Parent;
+        }
+
+        var leader = Path.Combine(root?.FullName ?? throw new InvalidOperationException($"Cluster.sln not found above {AppContext.BaseDirectory}"), "src", "Leader");
+        foreach (var file in Directory.EnumerateFiles(leader, "*.cs", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(leader, file);
+            if (relative.Split(Path.DirectorySeparatorChar)[0] is "obj" or "bin")
+            {
+                continue;
+            }
+
+            var text = LineComment().Replace(File.ReadAllText(file), "");
+            if (NamespaceDeclaration().Match(text) is not { Success: true } declared)
+            {
+                continue;
+            }
+
+            foreach (Match used in LeaderName().Matches(NamespaceDeclaration().Replace(text, "")))
+            {
+                yield return (declared.Groups[1].Value, used.Groups[1].Value, $"{used.Value} in src/Leader/{relative}");
+            }
+        }
+    }
+
+    [GeneratedRegex(@"//.*$", RegexOptions.Multiline)]
+    private static partial Regex LineComment();
+
+    [GeneratedRegex(@"^\s*namespace\s+Cluster\.Leader\.(\w+)[\w.]*", RegexOptions.Multiline)]
+    private static partial Regex NamespaceDeclaration();
+
+    [GeneratedRegex(@"\bCluster\.Leader\.([A-Z]\w*)\b")]
+    private static partial Regex LeaderName();
 
     private static string? Folder(Type type) =>
         type.Namespace is { } ns && ns.StartsWith("Cluster.Leader.", StringComparison.Ordinal) ? ns["Cluster.Leader.".Length..].Split('.')[0] : null;
