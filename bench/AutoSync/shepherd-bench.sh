@@ -19,7 +19,9 @@
 #      (nothing changes: every request is a check) -> requests per interval;
 #   4. pushes a new image to all 5 refs and times push -> all 20 services on the new digests;
 #      then, Auto-Sync off, pushes again and times 20 `clusterctl deploy` started at once (the
-#      deploy time that the target adds to one interval);
+#      deploy time that the target adds to one interval); then, polling hourly, the same through a
+#      second real registry whose push notifications go to the leader's webhook listener
+#      (detection = push -> Auto-Sync deployment started);
 #   5. Shepherd: 20 plain services (docker service create --with-registry-auth) on the same refs,
 #      one quiet pass (RUN_ONCE_AND_EXIT) counted the same way (a pass is one interval's work),
 #      then a new image on all 5 refs and one pass, timed to all 20 converged (in polling mode
@@ -43,7 +45,7 @@ while [[ $# -gt 0 ]]; do
     --shepherd) SHEPHERD=$2; shift 2 ;;
     --interval) INTERVAL=$2; shift 2 ;;
     --binaries) BINARIES=$2; shift 2 ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "shepherd-bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -91,15 +93,15 @@ manifest_requests() { grep -c 'msg="response completed".*/manifests/' "$REG_LOG"
 ref_of() { echo "$REGISTRY/shepherd-bench/r$(( ($1 - 1) % REFS + 1 )):live"; }
 
 # Builds and pushes a new image to every ref (content differs per ref and per round).
-push_round() { # ROUND
-  local r ctx
+push_round() { # ROUND [TAG]
+  local r ctx tag=${2:-live}
   for ((r = 1; r <= REFS; r++)); do
     ctx=$WORK/ctx-$1-$r
     mkdir -p "$ctx"; cp /bin/busybox "$ctx/busybox"
     printf 'round %s ref %s %s\n' "$1" "$r" "$(date +%s%N)" >"$ctx/stamp"
     printf 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY stamp /stamp\nCMD ["/bin/busybox", "sh", "-c", "trap '"'"'exit 0'"'"' TERM; while true; do sleep 1; done"]\n' >"$ctx/Dockerfile"
-    dk "$NODE1" build -q -t "$REGISTRY/shepherd-bench/r$r:live" "$ctx" >/dev/null || die "docker build failed"
-    dk "$NODE1" push "$REGISTRY/shepherd-bench/r$r:live" 2>/dev/null | sed -n 's/.*digest: \(sha256:[0-9a-f]*\).*/\1/p' >"$WORK/digest-r$r" || die "docker push failed"
+    dk "$NODE1" build -q -t "$REGISTRY/shepherd-bench/r$r:$tag" "$ctx" >/dev/null || die "docker build failed"
+    dk "$NODE1" push "$REGISTRY/shepherd-bench/r$r:$tag" 2>/dev/null | sed -n 's/.*digest: \(sha256:[0-9a-f]*\).*/\1/p' >"$WORK/digest-r$r" || die "docker push failed"
     [[ -s $WORK/digest-r$r ]] || die "no digest from the push of r$r"
   done
 }
@@ -130,7 +132,12 @@ push_round 0
 # ---------------------------------------------------------------------------------------------
 # Ours.
 say "starting cluster-leader (--auto-sync-interval ${INTERVAL}s) and an agent on node 1"
-bench_start_leader "$LEADER" --auto-sync-interval "${INTERVAL}s"
+for ((i = 0; i < 50; i++)); do
+  WEBHOOK_PORT=$((20000 + RANDOM % 20000))
+  [[ -z "$(ss -Hltn "sport = :$WEBHOOK_PORT" 2>/dev/null)" ]] && break
+done
+WEBHOOK_ADDR="$(labenv LAB_HOST_IP):$WEBHOOK_PORT"
+bench_start_leader "$LEADER" --auto-sync-interval "${INTERVAL}s" --webhook-listen "$WEBHOOK_ADDR"
 say "cluster-leader listens on $LEADER_ADDR"
 bench_start_agent "$AGENT" 1
 bench_wait_agents 1
@@ -165,6 +172,73 @@ for ((i = 1; i <= SERVICES; i++)); do ctl deploy "sb-ours-$i" >"$WORK/deploy-$i.
 for ((i = 1; i <= SERVICES; i++)); do wait "${deployers[i - 1]}" || { cat "$WORK/deploy-$i.log" >&2; die "deploy sb-ours-$i failed"; }; done
 OURS_DEPLOY=$(wait_converged sb-ours "$start")
 say "ours: 20 deployments by hand took ${OURS_DEPLOY} s to converge"
+
+# Webhooks: a second real registry (distribution, the lab registry's storage and htpasswd) whose
+# notifications go to the leader's webhook listener, as an operator configures theirs. Polling is
+# slowed to once an hour, so only the notification can start the deployments. A new image is
+# pushed to the lab registry as :next, then its manifest PUT as :live through the notifying
+# registry (what `docker push` ends with); detection = that PUT -> the first Auto-Sync deployment
+# of the ref started (the deployment record's startedAt), converged = the first PUT -> all 20 on
+# the new digests.
+ctl webhook add bench-push --kind registry -o json >"$WORK/webhook.json" || die "webhook add failed"
+OWN_PORT=$WEBHOOK_PORT
+while [[ $OWN_PORT == "$WEBHOOK_PORT" || -n "$(ss -Hltn "sport = :$OWN_PORT" 2>/dev/null)" ]]; do OWN_PORT=$((20000 + RANDOM % 20000)); done
+OWN="$(labenv LAB_HOST_IP):$OWN_PORT"
+mkdir -p "$WORK/own"; chmod 700 "$WORK/own"
+cat >"$WORK/own/config.yml" <<YAML
+version: 0.1
+log: { level: info, fields: { service: shepherd-bench-registry } }
+storage:
+  filesystem: { rootdirectory: $LAB_DIR/reg/data }
+  maintenance: { uploadpurging: { enabled: false } }
+http: { addr: $OWN, secret: $(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n') }
+auth: { htpasswd: { realm: shepherd-bench, path: $(labenv LAB_REGISTRY_HTPASSWD) } }
+health: { storagedriver: { enabled: false } }
+notifications:
+  events: { includereferences: true }
+  endpoints:
+    - name: cluster-leader
+      url: $(jq -r .listenerUrl "$WORK/webhook.json")
+      headers: { Authorization: [Bearer $(jq -r .secret "$WORK/webhook.json")] }
+      timeout: 2s
+      threshold: 5
+      backoff: 1s
+YAML
+docker-registry serve "$WORK/own/config.yml" >"$WORK/own-registry.log" 2>&1 &
+BENCH_PIDS+=("$!")
+for ((i = 0; i < 100; i++)); do
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$OWN/v2/" || true) == 401 ]] && break
+  sleep 0.1
+done
+for ((i = 1; i <= SERVICES; i++)); do
+  ctl app set "sb-ours-$i" --auto-sync on --sync-interval 1h >/dev/null || die "app set --sync-interval 1h failed"
+done
+sleep $((INTERVAL + 2))   # nothing is deployed by polling from here on
+push_round 4 next
+# curl reads the registry's login from its config on stdin, never from argv.
+reg_curl() { printf 'user = "%s:%s"\n' "$(labenv LAB_REGISTRY_USER)" "$(labenv LAB_REGISTRY_PASSWORD)" | curl -sf -K - "$@"; }
+MT=application/vnd.docker.distribution.manifest.v2+json
+declare -A PUT_AT
+for ((r = 1; r <= REFS; r++)); do
+  reg_curl -H "Accept: $MT" -o "$WORK/manifest-r$r" "http://$OWN/v2/shepherd-bench/r$r/manifests/next" || die "GET manifest r$r:next failed"
+  PUT_AT[$r]=$(date +%s%N)
+  reg_curl -X PUT -H "Content-Type: $MT" --data-binary "@$WORK/manifest-r$r" "http://$OWN/v2/shepherd-bench/r$r/manifests/live" >/dev/null ||
+    die "PUT manifest r$r:live through the notifying registry failed"
+done
+OURS_WEBHOOK_CONVERGE=$(wait_converged sb-ours "${PUT_AT[1]}")
+DETECT=()
+for ((r = 1; r <= REFS; r++)); do
+  first=""
+  for ((i = r; i <= SERVICES; i += REFS)); do
+    started=$(ctl deployment list "sb-ours-$i" -o json | jq -r '[.[] | select(.trigger == "webhook")] | map(.startedAt) | min // empty')
+    [[ -n $started ]] || die "sb-ours-$i: no deployment triggered by the webhook"
+    ns=$(date -d "$started" +%s%N)
+    [[ -z $first || $ns -lt $first ]] && first=$ns
+  done
+  DETECT+=("$(awk -v s="${PUT_AT[$r]}" -v e="$first" 'BEGIN { printf "%.2f", (e - s) / 1e9 }')")
+done
+OURS_WEBHOOK_DETECT=$(printf '%s\n' "${DETECT[@]}" | sort -n | tail -1)
+say "ours, webhooks: detection ${DETECT[*]} s per ref (max $OURS_WEBHOOK_DETECT s), all $SERVICES converged ${OURS_WEBHOOK_CONVERGE} s after the first push"
 for ((i = 1; i <= SERVICES; i++)); do ctl app remove "sb-ours-$i" >/dev/null 2>&1 || true; dk "$MANAGER" service rm "sb-ours-$i" >/dev/null 2>&1 || true; done
 
 # ---------------------------------------------------------------------------------------------
@@ -206,6 +280,7 @@ dockerd $(dk "$MANAGER" version -f '{{.Server.Version}}'), $SERVICES services ov
 |---|---:|---:|
 | ours (Auto-Sync, polling) | $OURS_PER_INTERVAL (per ref over $QUIET intervals: $OURS_PER_REF) | $OURS_CONVERGE s (detection within one interval + deploys) |
 | ours, the same $SERVICES deployments by hand (the deploy time) | - | $OURS_DEPLOY s |
+| ours, a registry's push notifications (polling hourly) | - | $OURS_WEBHOOK_CONVERGE s; detection (push -> deployment started) at most $OURS_WEBHOOK_DETECT s (per ref: ${DETECT[*]}) |
 | Shepherd 1.8.1 (one pass = one interval) | $SHEP_PER_PASS | $SHEP_CONVERGE s (+ up to its SLEEP_TIME before the pass starts) |
 
 Targets (issue #11): requests per interval = unique refs ($REFS); by polling, push -> converged within one
