@@ -25,7 +25,7 @@
 # successful return; all three wait for the service to converge (swarm's 5 s monitor included:
 # the plain service has the leader's update config). After each run the script checks, untimed,
 # that the service's spec changed and a task runs the new image; in phase B that ours' image is
-# the local `cluster-build.invalid/...` tag, and counts the lab registry's requests during ours'
+# the local `127.0.0.1:1/cluster-build/...` tag, and counts the lab registry's requests during ours'
 # runs (registry-less: expected 0).
 # The app: FROM scratch, busybox, a RUN making a --deps-mb (default 64) layer of dependencies
 # that the build cache keeps (as a package install from a lockfile), the source folder with the
@@ -259,7 +259,7 @@ ours() {
   check_converged "$app" "$before"
   case "$label" in
     push*) [[ $CONVERGED == "$NAMESPACE/$app:"*"@sha256:"* ]] || die "$app: expected an image pushed to $NAMESPACE, pinned by digest; the service runs $CONVERGED" ;;
-    local*) [[ $CONVERGED == "cluster-build.invalid/$app:"* ]] || die "$app: expected the registry-less local tag; the service runs $CONVERGED (is the swarm one node?)" ;;
+    local*) [[ $CONVERGED == "127.0.0.1:1/cluster-build/$app:"* ]] || die "$app: expected the registry-less local tag; the service runs $CONVERGED (is the swarm one node?)" ;;
   esac
   if [[ ${3:-} == timed ]]; then TIMES[$label]=$(seconds "$start" "$end"); REQUESTS[$label]=$requests; fi
   say "$label: $(seconds "$start" "$end") s, $requests registry requests, $CONVERGED"

@@ -52,8 +52,8 @@ public static class ImageRetention
     }
 
     // Built by this product and named only as it names its builds: at least one reference, and
-    // each one's repository ends in the path segment the app label names ("cluster-build.invalid/
-    // web:tag", "10.0.0.5:5000/ns/web@sha256:..." for app "web"). A dangling image (no
+    // each one's repository ends in the path segment the app label names ("127.0.0.1:1/cluster-
+    // build/web:tag", "10.0.0.5:5000/ns/web@sha256:..." for app "web"). A dangling image (no
     // reference) is not provably the product's, so it is left alone.
     public static bool IsOwned(EngineImage image)
     {

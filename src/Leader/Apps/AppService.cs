@@ -107,8 +107,8 @@ public sealed partial class AppService
             record.TargetStage = (spec.TargetStage ?? "").Trim();
             record.BuildArgs = spec.BuildArgs.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
             record.BuildTimeoutSeconds = spec.BuildTimeoutSeconds;
-            // As for git apps: a name that never resolves until the first build replaces it.
-            record.Image = $"{AppSources.LocalRepositoryHost}/{record.Name}";
+            // As for git apps: a name nobody serves (AppSources.LocalRepository) until the first build replaces it.
+            record.Image = $"{AppSources.LocalRepository}/{record.Name}";
             record.Tag = "source";
         }
         else
@@ -121,9 +121,9 @@ public sealed partial class AppService
             record.TargetStage = (spec.TargetStage ?? "").Trim();
             record.BuildArgs = spec.BuildArgs.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
             record.BuildTimeoutSeconds = spec.BuildTimeoutSeconds;
-            // Until the first build: a name that never resolves (see BuildTopology) and a fixed
+            // Until the first build: a name nobody serves (AppSources.LocalRepository) and a fixed
             // tag; the build step replaces both with the image it built.
-            record.Image = $"{AppSources.LocalRepositoryHost}/{record.Name}";
+            record.Image = $"{AppSources.LocalRepository}/{record.Name}";
             record.Tag = "source";
             if (!string.IsNullOrWhiteSpace(spec.GitCredential))
             {

@@ -94,7 +94,7 @@ public sealed partial class BuildService(
         {
             // A tag unique to this build: a redeploy of the same commit still rolls the service
             // onto the image this deployment built, never onto an older local copy.
-            job.Image = $"{AppSources.LocalRepositoryHost}/{app.Name}";
+            job.Image = $"{AppSources.LocalRepository}/{app.Name}";
             job.TagSuffix = deploymentId;
             say($"single-node cluster with the build server on it: building registry-less, the image stays in {swarm[0].Hostname}'s engine");
         }

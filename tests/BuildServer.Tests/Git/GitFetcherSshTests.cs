@@ -144,7 +144,7 @@ public sealed class GitFetcherSshTests(ITestOutputHelper output) : IAsyncLifetim
             App = "web",
             GitUrl = _server.SshUrl("app"),
             GitRef = "main",
-            Image = "cluster-build.invalid/web",
+            Image = "127.0.0.1:1/cluster-build/web",
             GitCredential = new GitCredential { Name = "deploy", SshPrivateKey = _privateKey, KnownHosts = _server.SshKnownHosts },
         };
         var said = new List<string>();

@@ -53,10 +53,10 @@ public sealed class ImageRetentionTests
     [Fact]
     public void RegistryLessImageRunByTag_IsKept()
     {
-        var local = Built("web", 1) with { RepoTags = ["cluster-build.invalid/web:abc-d1"], RepoDigests = [] };
+        var local = Built("web", 1) with { RepoTags = ["127.0.0.1:1/cluster-build/web:abc-d1"], RepoDigests = [] };
         var images = Enumerable.Range(2, 6).Select(n => Built("web", n)).Append(local).ToList();
 
-        var remove = ImageRetention.ToRemove(images, 5, ["cluster-build.invalid/web:abc-d1"]);
+        var remove = ImageRetention.ToRemove(images, 5, ["127.0.0.1:1/cluster-build/web:abc-d1"]);
 
         Assert.Equal([Id("web", 2)], remove.Select(i => i.Id));
     }

@@ -87,7 +87,7 @@ public sealed class MigrationTests(LabFixture lab) : IAsyncLifetime, IDisposable
         var (result, built) = await Cluster.DeployAsync(_app);
         Assert.True(result.Exit == 0, $"{result}\nbuilder:\n{Cluster.Builder.Output}");
         var localTag = $"{commit[..12]}-{built.GetProperty("id").GetString()}";
-        Assert.Equal($"cluster-build.invalid/{_app}:{localTag}", await ServiceImageAsync());
+        Assert.Equal($"127.0.0.1:1/cluster-build/{_app}:{localTag}", await ServiceImageAsync());
         var single = await ClusterShowAsync();
         Assert.Equal("single-node", single.GetProperty("mode").GetString());
         Assert.False(single.GetProperty("registryNeeded").GetBoolean());
@@ -170,7 +170,7 @@ public sealed class MigrationTests(LabFixture lab) : IAsyncLifetime, IDisposable
         var deployments = await Cluster.Leader.CtlAsync("deployment", "list", _app, "-o", "json");
         using var doc = JsonDocument.Parse(deployments.Stdout);
         Assert.DoesNotContain(doc.RootElement.EnumerateArray(), d => d.GetProperty("requestedBy").GetString() == "migration");
-        Assert.StartsWith("cluster-build.invalid/", await ServiceImageAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("127.0.0.1:1/cluster-build/", await ServiceImageAsync(), StringComparison.Ordinal);
     }
 
     private async Task<string> ServiceImageAsync() =>

@@ -27,7 +27,7 @@ public sealed class MigrationPlannerTests
         Id = "id-" + name,
         Name = name,
         Source = "git",
-        Image = "cluster-build.invalid/" + name,
+        Image = "127.0.0.1:1/cluster-build/" + name,
         Tag = "abcdef123456-d1",
         LocalImage = true,
         LocalImageNode = Manager.Id,
@@ -162,7 +162,7 @@ public sealed class MigrationPlannerTests
         var keep = ImageHousekeeping.KeepList(["10.0.0.5:5000/ns/web:v1@sha256:" + new string('b', 64)], [Local("web"), pinned], ["10.0.0.5:5000/ns/db:v2"]);
 
         Assert.Equal(4, keep.Count);
-        Assert.Contains("cluster-build.invalid/web:abcdef123456-d1", keep);
+        Assert.Contains("127.0.0.1:1/cluster-build/web:abcdef123456-d1", keep);
         Assert.Contains(pinned.PinnedImage, keep);
         Assert.Contains("10.0.0.5:5000/ns/db:v2", keep);
     }
