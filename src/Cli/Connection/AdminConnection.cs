@@ -78,8 +78,20 @@ internal sealed class AdminConnection : IDisposable
         {
             StatusCode.Unavailable => $"cannot reach the leader at {Address}: {Innermost(e)}; check --leader and that cluster-leader runs there",
             StatusCode.DeadlineExceeded => $"the leader at {Address} did not answer in time",
+            _ when string.IsNullOrWhiteSpace(e.Status.Detail) => NoDetail(e),
             _ => e.Status.Detail,
         };
+    }
+
+    // A status without a message (a stream reset, a leader stopped or frozen mid-call): say which
+    // call ended how, never an empty line. The bench that found it: 20 `clusterctl deploy` at once
+    // while the leader was paused printed "clusterctl: " 17 times.
+    private string NoDetail(RpcException e)
+    {
+        var inner = Innermost(e);
+        var cause = string.IsNullOrWhiteSpace(inner) ? "" : $": {inner}";
+        return $"the call to the leader at {Address} ended with status {e.StatusCode} and no message{cause}; " +
+            "if it changed something (a deploy), `clusterctl deployment list APP` shows whether it happened; the leader's log says why";
     }
 
     public void Dispose() => Channel.Dispose();
