@@ -59,7 +59,7 @@ internal sealed partial class ImageHousekeeper(IDockerEngine engine, Housekeeper
                 {
                     await PruneAsync(order, stoppingToken);
                 }
-                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     // Whatever one prune met (the engine refusing, a client timeout, a reply it
                     // could not read), the loop and the daemon go on: a fault here would end
