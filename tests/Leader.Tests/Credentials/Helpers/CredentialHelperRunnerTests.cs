@@ -1,5 +1,6 @@
 using Cluster.Leader.Credentials.Helpers;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Cluster.Leader.Tests.Credentials.Helpers;
 
@@ -92,8 +93,23 @@ public sealed class CredentialHelperRunnerTests : IDisposable
         var pidFile = Path.Combine(_helpers.Dir, "child.pid");
         _helpers.Install("hangs", $"sleep 300 & echo $! > {pidFile}; echo waiting for the network >&2; wait");
 
-        var run = await Runner(TimeSpan.FromSeconds(1)).GetAsync("hangs", "host", new Dictionary<string, string>(), [], CancellationToken.None);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
 
+        // The runner's clock moves past its 1 s timeout once the helper runs (its child's pid is
+        // written), in steps until the run ends: the deadline may be armed just after that.
+        var running = Runner(TimeSpan.FromSeconds(1), time).GetAsync("hangs", "host", new Dictionary<string, string>(), [], CancellationToken.None);
+        for (var poll = 0; poll < 1500 && !running.IsCompleted && !(File.Exists(pidFile) && File.ReadAllText(pidFile).EndsWith('\n')); poll++)
+        {
+            await Task.WhenAny(running, Task.Delay(20));
+        }
+
+        for (var step = 0; step < 100 && !running.IsCompleted; step++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(running, Task.Delay(50));
+        }
+
+        var run = await running;
         Assert.False(run.Ok);
         Assert.Contains("did not answer within 1 s and was killed", run.Error, StringComparison.Ordinal);
         var child = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
@@ -125,6 +141,6 @@ public sealed class CredentialHelperRunnerTests : IDisposable
         }
     }
 
-    private CredentialHelperRunner Runner(TimeSpan? timeout = null) =>
-        new(new HelperOptions { SearchPath = _helpers.Dir + ":/usr/bin:/bin", Timeout = timeout ?? TimeSpan.FromSeconds(20) }, TimeProvider.System, NullLogger<CredentialHelperRunner>.Instance);
+    private CredentialHelperRunner Runner(TimeSpan? timeout = null, TimeProvider? time = null) =>
+        new(new HelperOptions { SearchPath = _helpers.Dir + ":/usr/bin:/bin", Timeout = timeout ?? TimeSpan.FromSeconds(20) }, time ?? TimeProvider.System, NullLogger<CredentialHelperRunner>.Instance);
 }
