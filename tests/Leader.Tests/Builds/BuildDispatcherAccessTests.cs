@@ -8,13 +8,11 @@ namespace Cluster.Leader.Tests.Builds;
 // The builder-facing service (cluster.build.v1.BuildDispatcher) against the real cluster-leader,
 // with real node certificates from real joins: an uploaded folder goes only to the builder
 // running its job, and what a builder sends is bounded like what an agent sends (issue #9).
-public sealed class BuildDispatcherAccessTests : IAsyncLifetime
+// One leader serves the class: each test joins its own nodes, and what it checks is absent
+// from the whole log and node list.
+public sealed class BuildDispatcherAccessTests(LeaderFixture fixture) : IClassFixture<LeaderFixture>
 {
-    private InProcessLeader _leader = null!;
-
-    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
-
-    public async Task DisposeAsync() => await _leader.DisposeAsync();
+    private readonly InProcessLeader _leader = fixture.Leader;
 
     [Fact]
     public async Task FetchContext_AgentCertificateOrAdminTokenOrNoJob_GetsNothing()

@@ -17,13 +17,10 @@ namespace Cluster.Leader.Tests.Deployments;
 // every request with 429 and Retry-After: 100, which the resolve step waits out within its
 // 2 min deadline). The cancel of a deployment past the rollout (rolled-back) needs a swarm and
 // is tested in tests/Lab.Tests/Deployments.
-public sealed class DeploymentCancelTests : IAsyncLifetime
+// One leader serves the class; each test deploys its own app.
+public sealed class DeploymentCancelTests(LeaderFixture fixture) : IClassFixture<LeaderFixture>
 {
-    private InProcessLeader _leader = null!;
-
-    public async Task InitializeAsync() => _leader = await InProcessLeader.StartAsync();
-
-    public async Task DisposeAsync() => await _leader.DisposeAsync();
+    private readonly InProcessLeader _leader = fixture.Leader;
 
     [Fact]
     public async Task Cancel_UnknownId_IsNotFoundAndExitsNonZero()
@@ -41,16 +38,16 @@ public sealed class DeploymentCancelTests : IAsyncLifetime
     public async Task Cancel_FinishedDeployment_NamesItsStatusAndExitsNonZero()
     {
         // Port 1 on loopback refuses at once: the deployment fails at resolve within a second.
-        await _leader.CreateAppAsync(new CreateAppRequest { Name = "web", Image = "127.0.0.1:1/acme/web:1.0" });
-        var finished = await _leader.DeployAsync(new DeployRequest { App = "web" });
+        await _leader.CreateAppAsync(new CreateAppRequest { Name = "done", Image = "127.0.0.1:1/acme/web:1.0" });
+        var finished = await _leader.DeployAsync(new DeployRequest { App = "done" });
         Assert.Equal("failed", finished.Status);
 
         var cli = await _leader.CtlAsync(null, "deployment", "cancel", finished.Id);
 
         Assert.NotEqual(0, cli.ExitCode);
-        Assert.Contains($"deployment {finished.Id} of app 'web' already finished: failed", cli.Output, StringComparison.Ordinal);
+        Assert.Contains($"deployment {finished.Id} of app 'done' already finished: failed", cli.Output, StringComparison.Ordinal);
         Assert.Contains("nothing to cancel", cli.Output, StringComparison.Ordinal);
-        Assert.Equal("failed", Assert.Single(await _leader.DeploymentsAsync("web")).Status);
+        Assert.Equal("failed", Assert.Single(await _leader.DeploymentsAsync("done")).Status);
     }
 
     [Fact]
