@@ -171,6 +171,38 @@ public sealed class GitAutoSyncTests : IDisposable
         Assert.Contains("never moves", status.Error, StringComparison.Ordinal);
     }
 
+    // The ref's follow-up waits only for the apps still watched: an app that leaves Auto-Sync (or
+    // is removed) while its deployment runs must not hold the others' follow-up until it ends.
+    [Fact]
+    public async Task RunOnce_AppHoldingTheRefsFollowUpLeavesAutoSync_TheOthersFollowUpRuns()
+    {
+        const string C = "cccccccccccccccccccccccccccccccccccccccc";
+        const string Key = "https://git.example.com/acme/web main";
+        var apps = new[] { "web", "worker", "cron" }.Select(n => AddGitApp(n, "https://git.example.com/acme/web.git", "main", runningCommit: A)).ToList();
+        _checks.Heads[Key] = B;
+        Assert.Equal(1, await _sync.RunOnceAsync(CancellationToken.None));
+        _checks.Heads[Key] = C;
+        _time.Advance(Interval);
+        Assert.Equal(1, await _sync.RunOnceAsync(CancellationToken.None));
+
+        // Deployments start in name order (cron, web, worker): cron's and web's end, worker's runs on.
+        await _deployer.FinishAsync(0, succeeded: true, commit: B);
+        await _deployer.FinishAsync(1, succeeded: true, commit: B);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, await _sync.RunOnceAsync(CancellationToken.None));
+
+        _db.Write(d =>
+        {
+            var worker = d.Apps.FindById(apps[1].Id);
+            worker.AutoSync = false;
+            return d.Apps.Update(worker);
+        });
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(1, await _sync.RunOnceAsync(CancellationToken.None));
+        Assert.Equal([("cron", C), ("web", C)], _deployer.Requests.Skip(3).Select(r => (r.App, r.SeenDigest)));
+    }
+
     private AppRecord AddGitApp(string name, string url, string gitRef, string runningCommit)
     {
         var app = new AppRecord
