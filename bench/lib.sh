@@ -61,18 +61,25 @@ bench_binaries() {
 
 ctl() { CLUSTER_LEADER="$LEADER_ADDR" CLUSTER_TOKEN="$(cat "$WORK/leader/admin.token")" CLUSTER_CONFIG=/dev/null "$CTL" "$@"; }
 
+# bench_free_port: prints a port in 20000-39999 that nothing listens on now (50 tries; the last
+# one tried if all were taken).
+bench_free_port() {
+  local port i
+  for ((i = 0; i < 50; i++)); do
+    port=$((20000 + RANDOM % 20000))
+    [[ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]] && break
+  done
+  echo "$port"
+}
+
 # bench_start_leader PROGRAM [ARG]...: cluster-leader with --data-dir WORK/leader on a free port
 # of the lab's host address, on the swarm manager's engine, logging to WORK/leader.log; returns
 # once it listens. Sets LEADER_ADDR and LEADER_PID, and copies the join token to WORK/join.token
 # (0600) for the node daemons.
 bench_start_leader() {
-  local program=$1 port i
+  local program=$1 i
   shift
-  for ((i = 0; i < 50; i++)); do
-    port=$((20000 + RANDOM % 20000))
-    [[ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]] && break
-  done
-  LEADER_ADDR="$(labenv LAB_HOST_IP):$port"
+  LEADER_ADDR="$(labenv LAB_HOST_IP):$(bench_free_port)"
   "$program" --data-dir "$WORK/leader" --listen "$LEADER_ADDR" --docker-host "$(labenv LAB_MANAGER_SOCK)" "$@" >"$WORK/leader.log" 2>&1 &
   LEADER_PID=$!; BENCH_PIDS+=("$LEADER_PID")
   for ((i = 0; i < 480; i++)); do

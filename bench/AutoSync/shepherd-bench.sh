@@ -132,10 +132,7 @@ push_round 0
 # ---------------------------------------------------------------------------------------------
 # Ours.
 say "starting cluster-leader (--auto-sync-interval ${INTERVAL}s) and an agent on node 1"
-for ((i = 0; i < 50; i++)); do
-  WEBHOOK_PORT=$((20000 + RANDOM % 20000))
-  [[ -z "$(ss -Hltn "sport = :$WEBHOOK_PORT" 2>/dev/null)" ]] && break
-done
+WEBHOOK_PORT=$(bench_free_port)
 WEBHOOK_ADDR="$(labenv LAB_HOST_IP):$WEBHOOK_PORT"
 bench_start_leader "$LEADER" --auto-sync-interval "${INTERVAL}s" --webhook-listen "$WEBHOOK_ADDR"
 say "cluster-leader listens on $LEADER_ADDR"
@@ -182,7 +179,7 @@ say "ours: 20 deployments by hand took ${OURS_DEPLOY} s to converge"
 # the new digests.
 ctl webhook add bench-push --kind registry -o json >"$WORK/webhook.json" || die "webhook add failed"
 OWN_PORT=$WEBHOOK_PORT
-while [[ $OWN_PORT == "$WEBHOOK_PORT" || -n "$(ss -Hltn "sport = :$OWN_PORT" 2>/dev/null)" ]]; do OWN_PORT=$((20000 + RANDOM % 20000)); done
+while [[ $OWN_PORT == "$WEBHOOK_PORT" ]]; do OWN_PORT=$(bench_free_port); done
 OWN="$(labenv LAB_HOST_IP):$OWN_PORT"
 mkdir -p "$WORK/own"; chmod 700 "$WORK/own"
 cat >"$WORK/own/config.yml" <<YAML

@@ -69,7 +69,7 @@ RESULTS=()   # "pair kind version seconds tasks-on-nodes pulls starts load"
 
 BENCH_NAME=bench
 # shellcheck source=bench/lib.sh
-source "$ROOT/bench/lib.sh"   # say, die, alive, stop_pid, ctl (the leader and agents are started here: setup redoes them after a lab loss)
+source "$ROOT/bench/lib.sh"   # say, die, alive, stop_pid, ctl, bench_free_port (the leader and agents are started here: setup redoes them after a lab loss)
 CTL=$CTL_BIN
 
 # ---------------------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ remove_everywhere() {
 }
 
 setup() {
-  local i port pw
+  local i pw
   check_deadline
   say "lab up"
   bash "$LAB_SH" up >/dev/null || return 1
@@ -195,11 +195,7 @@ setup() {
   printf '%s' "$pw" | dk 1 login "$(labenv LAB_REGISTRY)" -u "$(labenv LAB_REGISTRY_USER)" --password-stdin >/dev/null || return 1
   dk 1 service rm "$OURS" "$PLAIN" >/dev/null 2>&1
 
-  for ((i = 0; i < 50; i++)); do
-    port=$((20000 + RANDOM % 20000))
-    [[ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]] && break
-  done
-  LEADER_ADDR="$(labenv LAB_HOST_IP):$port"
+  LEADER_ADDR="$(labenv LAB_HOST_IP):$(bench_free_port)"
   "$LEADER_BIN" --data-dir "$WORK/leader" --listen "$LEADER_ADDR" --docker-host "$(labenv LAB_MANAGER_SOCK)" >"$WORK/leader.log" 2>&1 &
   LEADER_PID=$!
   for ((i = 0; i < 240; i++)); do
