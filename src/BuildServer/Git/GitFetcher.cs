@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Cluster.BuildServer.Jobs;
 using Cluster.Core.Git;
+using Cluster.Core.Processes;
 
 namespace Cluster.BuildServer.Git;
 
@@ -28,6 +28,9 @@ internal sealed partial class GitFetcher(TimeSpan bound)
 
     // Any one git command is stopped after this, whatever the job's own deadline.
     public static readonly TimeSpan DefaultBound = TimeSpan.FromMinutes(30);
+
+    // Per stream: far above what fetch -q, ls-remote of a ref or two, or rev-parse print.
+    private const int MaxOutputBytes = 4 * 1024 * 1024;
 
     public GitFetcher()
         : this(DefaultBound)
@@ -389,42 +392,24 @@ internal sealed partial class GitFetcher(TimeSpan bound)
     private async Task<(int ExitCode, string Output, string Error)> RunAsync(
         IReadOnlyList<string> args, IReadOnlyDictionary<string, string> env, GitAuth? auth, CancellationToken cancellationToken, bool check = true)
     {
-        var start = new ProcessStartInfo("git")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var (key, value) in env)
-        {
-            start.Environment[key] = value;
-        }
-
-        using var process = Process.Start(start) ?? throw new BuildFailure("fetch", "cannot start git; install it on the build server (apt-get install git)");
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(bound);
+        ChildProcessResult run;
         try
         {
-            await process.WaitForExitAsync(limit.Token);
+            run = await ChildProcess.RunAsync(
+                new ChildProcessRequest { FileName = "git", Arguments = args, Environment = env, Timeout = bound, MaxOutputBytes = MaxOutputBytes },
+                cancellationToken: cancellationToken);
         }
-        catch (OperationCanceledException)
+        catch (ChildProcessStartException)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None);
-            cancellationToken.ThrowIfCancellationRequested();
+            throw new BuildFailure("fetch", "cannot start git; install it on the build server (apt-get install git)");
+        }
+
+        if (run.TimedOut)
+        {
             throw new BuildFailure("fetch", $"git {args.FirstOrDefault(a => !a.StartsWith('-'))} did not finish within {bound.TotalMinutes:0} min");
         }
 
-        var result = (process.ExitCode, await output, Scrub(await error, auth));
+        var result = (run.ExitCode, run.Output, Scrub(run.Error, auth));
         if (check && result.ExitCode != 0)
         {
             throw new BuildFailure("fetch", $"git failed: {Tail(result.Item3).LastOrDefault() ?? $"exit code {result.ExitCode}"}", lastLines: Tail(result.Item3));

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using Cluster.BuildServer.Jobs;
+using Cluster.Core.Processes;
 
 namespace Cluster.BuildServer.Git;
 
@@ -13,6 +14,14 @@ namespace Cluster.BuildServer.Git;
 // (IdentityAgent) and never sees the key either.
 internal sealed class SshAgent : IAsyncDisposable
 {
+    // Never ask anyone for a passphrase: the leader only stores keys without one.
+    private static readonly Dictionary<string, string> NoPrompt = new(StringComparer.Ordinal)
+    {
+        ["SSH_ASKPASS"] = "/bin/false",
+        ["SSH_ASKPASS_REQUIRE"] = "never",
+        ["LC_ALL"] = "C",
+    };
+
     private readonly Process _agent;
     private readonly string _dir;
 
@@ -62,40 +71,34 @@ internal sealed class SshAgent : IAsyncDisposable
                 await Task.Delay(50, cancellationToken);
             }
 
-            var add = Start("ssh-add", ["-q", "-"]);
-            add.Environment["SSH_AUTH_SOCK"] = socket;
-            Process? started;
+            ChildProcessResult add;
             try
             {
-                started = Process.Start(add);
+                add = await ChildProcess.RunAsync(
+                    new ChildProcessRequest
+                    {
+                        FileName = "ssh-add",
+                        Arguments = ["-q", "-"],
+                        Environment = new Dictionary<string, string>(NoPrompt) { ["SSH_AUTH_SOCK"] = socket },
+                        RemoveEnvironment = ["DISPLAY"],
+                        StandardInput = privateKey,
+                        Timeout = TimeSpan.FromSeconds(30),
+                    },
+                    cancellationToken: cancellationToken);
             }
-            catch (Win32Exception)
+            catch (ChildProcessStartException)
             {
-                started = null;
+                throw new BuildFailure("fetch", "cannot run ssh-add on the build server, which SSH sources need: install openssh-client (apt-get install openssh-client)");
             }
 
-            using var adder = started ?? throw new BuildFailure("fetch", "cannot run ssh-add on the build server, which SSH sources need: install openssh-client (apt-get install openssh-client)");
-            var addError = adder.StandardError.ReadToEndAsync(CancellationToken.None);
-            var addOutput = adder.StandardOutput.ReadToEndAsync(CancellationToken.None);
-            await adder.StandardInput.WriteAsync(privateKey);
-            adder.StandardInput.Close();
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            limit.CancelAfter(TimeSpan.FromSeconds(30));
-            try
+            if (add.TimedOut)
             {
-                await adder.WaitForExitAsync(limit.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                adder.Kill();
-                cancellationToken.ThrowIfCancellationRequested();
                 throw new BuildFailure("fetch", "ssh-add did not finish within 30 s");
             }
 
-            await addOutput;
-            if (adder.ExitCode != 0)
+            if (add.ExitCode != 0)
             {
-                throw new BuildFailure("fetch", $"ssh-add refused the private key of {label} ({LastLine(await addError) ?? $"exit code {adder.ExitCode}"}): replace it with `clusterctl git update NAME --ssh-key-file FILE` (an OpenSSH key without passphrase)");
+                throw new BuildFailure("fetch", $"ssh-add refused the private key of {label} ({LastLine(add.Error) ?? $"exit code {add.ExitCode}"}): replace it with `clusterctl git update NAME --ssh-key-file FILE` (an OpenSSH key without passphrase)");
             }
 
             return self;
@@ -149,12 +152,13 @@ internal sealed class SshAgent : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        // Never ask anyone for a passphrase: the leader only stores keys without one.
-        start.Environment["SSH_ASKPASS"] = "/bin/false";
-        start.Environment["SSH_ASKPASS_REQUIRE"] = "never";
         start.Environment.Remove("DISPLAY");
         start.Environment.Remove("SSH_AUTH_SOCK");
-        start.Environment["LC_ALL"] = "C";
+        foreach (var (key, value) in NoPrompt)
+        {
+            start.Environment[key] = value;
+        }
+
         return start;
     }
 

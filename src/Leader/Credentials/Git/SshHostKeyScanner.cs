@@ -1,7 +1,6 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
 using Cluster.Core.Git;
+using Cluster.Core.Processes;
 using Cluster.Leader.Operations;
 
 namespace Cluster.Leader.Credentials.Git;
@@ -30,55 +29,33 @@ public sealed class SshHostKeyScanner
     public async Task<IReadOnlyList<KnownHostEntry>> ScanAsync(GitRemote remote, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(remote);
-        var start = new ProcessStartInfo("ssh-keyscan")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { "-T", ((int)Math.Ceiling(_timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture), "-p", remote.Port.ToString(CultureInfo.InvariantCulture), "-t", "ed25519,ecdsa,rsa", "--", remote.Host })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["LC_ALL"] = "C";
-        Process process;
+        ChildProcessResult scan;
         try
         {
-            process = Process.Start(start) ?? throw new Win32Exception();
+            // ssh-keyscan's own -T bounds each connection; the run's deadline, a little longer,
+            // bounds the whole program.
+            scan = await ChildProcess.RunAsync(
+                new ChildProcessRequest
+                {
+                    FileName = "ssh-keyscan",
+                    Arguments = ["-T", ((int)Math.Ceiling(_timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture), "-p", remote.Port.ToString(CultureInfo.InvariantCulture), "-t", "ed25519,ecdsa,rsa", "--", remote.Host],
+                    Environment = new Dictionary<string, string> { ["LC_ALL"] = "C" },
+                    Timeout = _timeout + TimeSpan.FromSeconds(5),
+                },
+                cancellationToken: cancellationToken);
         }
-        catch (Win32Exception)
+        catch (ChildProcessStartException)
         {
             throw new OperationException(OperationError.Unavailable, $"cannot read the SSH host keys of {remote.HostKeyName}: ssh-keyscan is not installed on the leader (apt-get install openssh-client), or pass the server's keys with --known-hosts FILE");
         }
 
-        using (process)
+        var entries = KnownHosts.Parse(scan.Output, "ssh-keyscan's output").Where(e => e.Matches(remote.HostKeyName)).ToList();
+        if (entries.Count == 0)
         {
-            process.StandardInput.Close();
-            var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-            var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            limit.CancelAfter(_timeout + TimeSpan.FromSeconds(5));
-            try
-            {
-                await process.WaitForExitAsync(limit.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None);
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-
-            var entries = KnownHosts.Parse(await output, "ssh-keyscan's output").Where(e => e.Matches(remote.HostKeyName)).ToList();
-            if (entries.Count == 0)
-            {
-                var why = (await error).Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).LastOrDefault();
-                throw new OperationException(OperationError.Unavailable, $"cannot read the SSH host keys of {remote.HostKeyName} from the leader{(why is null ? " (no SSH server answered in time)" : $" ({why})")}: check the host and port are reachable from the leader, or pass the server's keys with --known-hosts FILE");
-            }
-
-            return entries;
+            var why = scan.Error.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).LastOrDefault();
+            throw new OperationException(OperationError.Unavailable, $"cannot read the SSH host keys of {remote.HostKeyName} from the leader{(why is null ? " (no SSH server answered in time)" : $" ({why})")}: check the host and port are reachable from the leader, or pass the server's keys with --known-hosts FILE");
         }
+
+        return entries;
     }
 }

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Cluster.Core.Processes;
 
 namespace Cluster.Leader.Credentials.Helpers;
 
@@ -32,75 +32,60 @@ public sealed partial class CredentialHelperRunner(HelperOptions options, TimePr
         var home = Directory.CreateTempSubdirectory("cluster-helper-home-");
         try
         {
-            var info = new ProcessStartInfo(path)
+            var environmentGiven = new Dictionary<string, string>(StringComparer.Ordinal)
             {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                WorkingDirectory = home.FullName,
+                ["PATH"] = searchPath,
+                ["HOME"] = home.FullName,
             };
-            info.ArgumentList.Add("get");
-            info.Environment.Clear();
-            info.Environment["PATH"] = searchPath;
-            info.Environment["HOME"] = home.FullName;
             foreach (var (key, value) in environment)
             {
-                info.Environment[key] = value;
+                environmentGiven[key] = value;
             }
 
-            using var process = new Process { StartInfo = info };
             var started = time.GetTimestamp();
+            ChildProcessResult result;
             try
             {
-                process.Start();
+                result = await ChildProcess.RunAsync(
+                    new ChildProcessRequest
+                    {
+                        FileName = path,
+                        Arguments = ["get"],
+                        InheritEnvironment = false,
+                        Environment = environmentGiven,
+                        WorkingDirectory = home.FullName,
+                        StandardInput = serverUrl,
+                        Timeout = options.Timeout,
+                        MaxOutputBytes = MaxOutputBytes,
+                    },
+                    time,
+                    cancellationToken);
             }
-            catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+            catch (ChildProcessStartException e)
             {
-                return HelperRun.Failed($"{program} at {path} could not be started: {e.Message}; check that it is executable by the leader's user");
+                return HelperRun.Failed($"{program} at {path} could not be started: {e.InnerException?.Message ?? e.Message}; check that it is executable by the leader's user");
             }
 
-            var stdout = ReadCappedAsync(process.StandardOutput.BaseStream);
-            var stderr = ReadCappedAsync(process.StandardError.BaseStream);
-            try
+            if (result.TimedOut)
             {
-                await process.StandardInput.WriteAsync(serverUrl);
-                process.StandardInput.Close();
-            }
-            catch (IOException)
-            {
-                // The helper exited without reading stdin; its exit code and output say why.
-            }
-
-            using var deadline = new CancellationTokenSource(options.Timeout, time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
-            try
-            {
-                await process.WaitForExitAsync(linked.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None);
-                cancellationToken.ThrowIfCancellationRequested();
-                var partial = SecretRedactor.Redact(await stderr, secrets);
+                var partial = SecretRedactor.Redact(result.Error, secrets);
                 Log.TimedOut(log, program, options.Timeout.TotalSeconds);
                 return HelperRun.Failed($"{program} get did not answer within {options.Timeout.TotalSeconds:0.#} s and was killed" +
                     (partial.Length > 0 ? $" (its stderr: {partial})" : "") + "; check the helper's network access to its provider");
             }
 
-            var output = await stdout;
-            var errors = SecretRedactor.Redact(await stderr, secrets);
+            var output = result.Output;
+            var errors = SecretRedactor.Redact(result.Error, secrets);
             var elapsed = time.GetElapsedTime(started);
-            if (process.ExitCode != 0)
+            if (result.ExitCode != 0)
             {
                 // Helpers report their errors on stdout (e.g. "credentials not found in native
                 // keychain") or stderr; both are shown, redacted.
                 var said = SecretRedactor.Redact(output, secrets);
                 var logged = SecretRedactor.Redact(LastLoggedError(home.FullName), secrets);
                 var text = string.Join("; ", new[] { said, errors, logged.Length > 0 ? "its log: " + logged : "" }.Where(s => s.Length > 0));
-                Log.Failed(log, program, process.ExitCode, elapsed.TotalMilliseconds);
-                return HelperRun.Failed($"{program} get exited {process.ExitCode}: {(text.Length > 0 ? text : "(no output)")}");
+                Log.Failed(log, program, result.ExitCode, elapsed.TotalMilliseconds);
+                return HelperRun.Failed($"{program} get exited {result.ExitCode}: {(text.Length > 0 ? text : "(no output)")}");
             }
 
             var parsed = Parse(program, output);
@@ -225,23 +210,6 @@ public sealed partial class CredentialHelperRunner(HelperOptions options, TimePr
         "pass" or "secretservice" => " (Debian: apt-get install golang-docker-credential-helpers)",
         _ => "",
     };
-
-    private static async Task<string> ReadCappedAsync(Stream stream)
-    {
-        var kept = new MemoryStream();
-        var buffer = new byte[8192];
-        int read;
-        while ((read = await stream.ReadAsync(buffer)) > 0)
-        {
-            var room = MaxOutputBytes - (int)kept.Length;
-            if (room > 0)
-            {
-                kept.Write(buffer, 0, Math.Min(room, read));
-            }
-        }
-
-        return Encoding.UTF8.GetString(kept.GetBuffer(), 0, (int)kept.Length);
-    }
 
     private static partial class Log
     {
