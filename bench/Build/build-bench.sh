@@ -11,6 +11,7 @@
 #     IMAGE:vN && docker service update --with-registry-auth --image IMAGE:vN --detach=false SVC`.
 #
 #   bench/Build/build-bench.sh [--runs N] [--warmup N] [--deps-mb MB] [--app-mb MB] [--binaries DIR]
+#                              [--keep DIR]
 #
 # As root, with the lab up with at least 2 nodes (tests/lab/lab.sh up; only one user of the lab
 # at a time), after a Release build of the solution (or --binaries DIR with DIR/<program>/<program>).
@@ -35,7 +36,10 @@
 # pid), removes its apps, services, images and temp dir, and puts the swarm back as it was (the
 # workers join again, stale node entries removed, availability and labels restored), also on
 # failure or Ctrl-C (trap); a failed run leaves its logs in /tmp/build-bench-failed/. Pushed
-# images stay in the lab registry (the lab's down removes them).
+# images stay in the lab registry (the lab's down removes them). --keep DIR keeps, for every run,
+# what shows where its time went: ours' clusterctl output and `deployment show -o json` (each
+# step's start and end on the leader's clock) with the command's start and end, the plain
+# script's output with its three commands' ends, and the daemons' logs at the end.
 set -euo pipefail
 
 BENCH_NAME=build-bench
@@ -47,6 +51,7 @@ WARMUP=1
 DEPS_MB=64
 APP_MB=16
 BINARIES=""
+KEEP=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) RUNS=$2; shift 2 ;;
@@ -54,12 +59,14 @@ while [[ $# -gt 0 ]]; do
     --deps-mb) DEPS_MB=$2; shift 2 ;;
     --app-mb) APP_MB=$2; shift 2 ;;
     --binaries) BINARIES=$2; shift 2 ;;
-    -h|--help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --keep) KEEP=$2; shift 2 ;;
+    -h|--help) sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 for n in "$RUNS" "$WARMUP" "$DEPS_MB" "$APP_MB"; do [[ $n =~ ^[0-9]+$ ]] || die "--runs, --warmup, --deps-mb and --app-mb take whole numbers"; done
 ((RUNS >= 1 && APP_MB >= 1)) || die "--runs and --app-mb must be at least 1"
+if [[ -n $KEEP ]]; then mkdir -p "$KEEP" || die "--keep $KEEP: cannot make that directory"; KEEP=$(cd "$KEEP" && pwd); fi
 
 [[ $(id -u) == 0 ]] || die "run as root (the agent and the build server run in the lab node's network namespace)"
 [[ -f $LAB_DIR/lab.env ]] || die "no lab at $LAB_DIR (tests/lab/lab.sh up)"
@@ -180,6 +187,7 @@ cleanup() {
   dk "$NODE1" service rm "$OURS_PUSH" "$OURS_LOCAL" "$PLAIN" >/dev/null 2>&1 || true
   # The leader stops before any worker joins again: it would migrate the registry-less app.
   bench_stop_all
+  [[ -z $KEEP ]] || cp "$WORK"/*.log "$KEEP/" 2>/dev/null || true
   if ((rc != 0)); then   # keep the logs of a failed run (no secrets: the daemons never log any)
     mkdir -p /tmp/build-bench-failed && cp "$WORK"/*.log /tmp/build-bench-failed/ 2>/dev/null &&
       say "logs of the failed run: /tmp/build-bench-failed/"
@@ -193,7 +201,7 @@ cleanup() {
     fi
   fi
   dk "$NODE1" image ls --format '{{.Repository}}:{{.Tag}}' 2>/dev/null |
-    grep -E "^($NAMESPACE/|cluster-build\.invalid/$OURS_LOCAL:)" | while read -r ref; do dk "$NODE1" image rm "$ref" >/dev/null 2>&1 || true; done
+    grep -E "^($NAMESPACE/|127\.0\.0\.1:1/cluster-build/$OURS_LOCAL:|cluster-build\.invalid/$OURS_LOCAL:)" | while read -r ref; do dk "$NODE1" image rm "$ref" >/dev/null 2>&1 || true; done
   rm -rf "$WORK"
   exit "$rc"
 }
@@ -263,6 +271,13 @@ ours() {
   esac
   if [[ ${3:-} == timed ]]; then TIMES[$label]=$(seconds "$start" "$end"); REQUESTS[$label]=$requests; fi
   say "$label: $(seconds "$start" "$end") s, $requests registry requests, $CONVERGED"
+  if [[ -n $KEEP ]]; then
+    local id
+    id=$(grep -oE 'deployment [0-9a-z-]+ succeeded' "$WORK/deploy.log" | tail -1 | cut -d' ' -f2)
+    { echo "command start $(date -u -d "@${start:0:10}.${start:10:3}" +%H:%M:%S.%3N) end $(date -u -d "@${end:0:10}.${end:10:3}" +%H:%M:%S.%3N)"
+      cat "$WORK/deploy.log"; } >"$KEEP/$label.deploy.log"
+    [[ -z $id ]] || ctl deployment show "$id" -o json >"$KEEP/$label.deployment.json" 2>&1 || true
+  fi
 }
 
 # plain LABEL [timed]: the user's script, on node 1.
@@ -272,8 +287,8 @@ plain() {
   change_source "$label"
   before=$(service_image "$PLAIN")
   start=$(now_ns)
-  { dk "$NODE1" build -t "$PLAIN_IMAGE:$tag" "$CTX" &&
-    dk "$NODE1" push "$PLAIN_IMAGE:$tag" &&
+  { dk "$NODE1" build -t "$PLAIN_IMAGE:$tag" "$CTX" && echo "== build ended $(date -u +%H:%M:%S.%3N)" &&
+    dk "$NODE1" push "$PLAIN_IMAGE:$tag" && echo "== push ended $(date -u +%H:%M:%S.%3N)" &&
     dk "$NODE1" service update --with-registry-auth --image "$PLAIN_IMAGE:$tag" --detach=false "$PLAIN"; } >"$WORK/plain.log" 2>&1 ||
     { tail -30 "$WORK/plain.log" >&2; die "the plain script failed ($label)"; }
   end=$(now_ns)
@@ -281,6 +296,8 @@ plain() {
   [[ $CONVERGED == "$PLAIN_IMAGE:$tag"* ]] || die "$PLAIN: expected $PLAIN_IMAGE:$tag; the service runs $CONVERGED"
   if [[ ${2:-} == timed ]]; then TIMES[$label]=$(seconds "$start" "$end"); fi
   say "$label: $(seconds "$start" "$end") s, $CONVERGED"
+  [[ -z $KEEP ]] || { echo "command start $(date -u -d "@${start:0:10}.${start:10:3}" +%H:%M:%S.%3N) end $(date -u -d "@${end:0:10}.${end:10:3}" +%H:%M:%S.%3N)"
+    cat "$WORK/plain.log"; } >"$KEEP/$label.plain.log"
 }
 
 # phase OURS_KIND OURS_APP PLAIN_KIND: --warmup untimed pairs, then --runs timed pairs, which

@@ -12,16 +12,23 @@ namespace Cluster.Cli.Connection;
 // the token as "authorization: Bearer" and a deadline.
 internal sealed class AdminConnection : IDisposable
 {
+    // TCP connect plus TLS handshake. Not 5 s as it was: 20 `clusterctl deploy` started at once
+    // against a leader on a loaded 2-core machine (the Auto-Sync benchmark) needed longer, and
+    // a refused or unroutable address still fails at once; only a silent one waits this long.
+    internal static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(20);
+
     private readonly string _token;
+    private readonly TimeSpan _connectTimeout;
     private string? _tlsRejection;
 
-    private AdminConnection(string address, ClusterToken token)
+    private AdminConnection(string address, ClusterToken token, TimeSpan connectTimeout)
     {
         Address = address;
         _token = token.Format();
+        _connectTimeout = connectTimeout;
         var handler = new SocketsHttpHandler
         {
-            ConnectTimeout = TimeSpan.FromSeconds(5),
+            ConnectTimeout = connectTimeout,
             SslOptions = new SslClientAuthenticationOptions
             {
                 RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
@@ -36,7 +43,9 @@ internal sealed class AdminConnection : IDisposable
 
     public GrpcChannel Channel { get; }
 
-    public static AdminConnection Open(string? leader, string? token)
+    public static AdminConnection Open(string? leader, string? token) => Open(leader, token, DefaultConnectTimeout);
+
+    internal static AdminConnection Open(string? leader, string? token, TimeSpan connectTimeout)
     {
         if (string.IsNullOrWhiteSpace(leader))
         {
@@ -58,7 +67,7 @@ internal sealed class AdminConnection : IDisposable
             throw new CliException("that is a join token; clusterctl needs the admin token (DATA_DIR/admin.token on the leader)");
         }
 
-        return new AdminConnection(leader.Trim(), parsed);
+        return new AdminConnection(leader.Trim(), parsed, connectTimeout);
     }
 
     public CallOptions Call(TimeSpan? deadline = null) => new(
@@ -72,6 +81,14 @@ internal sealed class AdminConnection : IDisposable
         if (_tlsRejection is not null)
         {
             return $"refusing to talk to {Address}: {_tlsRejection}";
+        }
+
+        // SocketsHttpHandler's ConnectTimeout ends the call as Cancelled, with a TimeoutException
+        // inside: the connection, not the leader, is what failed.
+        if (Causes(e).OfType<TimeoutException>().Any())
+        {
+            return $"cannot reach the leader at {Address}: no connection (TCP and TLS handshake) within {_connectTimeout.TotalSeconds:0} s; " +
+                "check --leader, that cluster-leader runs there and answers (its log), and the load on both machines";
         }
 
         return e.StatusCode switch
@@ -95,6 +112,14 @@ internal sealed class AdminConnection : IDisposable
     }
 
     public void Dispose() => Channel.Dispose();
+
+    private static IEnumerable<Exception> Causes(RpcException e)
+    {
+        for (Exception? inner = e.Status.DebugException ?? e.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            yield return inner;
+        }
+    }
 
     private static string Innermost(RpcException e)
     {
