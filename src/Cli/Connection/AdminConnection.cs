@@ -15,6 +15,7 @@ internal sealed class AdminConnection : IDisposable
     // TCP connect plus TLS handshake. Not 5 s as it was: 20 `clusterctl deploy` started at once
     // against a leader on a loaded 2-core machine (the Auto-Sync benchmark) needed longer, and
     // a refused or unroutable address still fails at once; only a silent one waits this long.
+    // The leader waits 30 s for a handshake (LeaderHost.HandshakeTimeout), so the client gives up first.
     internal static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(20);
 
     private readonly string _token;

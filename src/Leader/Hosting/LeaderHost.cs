@@ -28,6 +28,10 @@ namespace Cluster.Leader.Hosting;
 // (AdminAuthInterceptor enforces it for every mapped service).
 public static partial class LeaderHost
 {
+    // How long a TLS handshake on the leader's port may take, from the accept (Kestrel's
+    // HttpsConnectionAdapterOptions.HandshakeTimeout; its default is 10 s).
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
+
     // The daemon: started as below, then serving until SIGTERM/SIGINT stops the host.
     public static async Task<int> RunAsync(LeaderOptions options, CancellationToken cancellationToken)
     {
@@ -163,6 +167,11 @@ public static partial class LeaderHost
                     ClientCertificateValidation = (_, _, _) => true,
                     // The TLS stack builds the client's chain before that callback: offline.
                     OnAuthenticate = (_, ssl) => ssl.CertificateChainPolicy = PinnedCa.OfflineChainPolicy(),
+                    // Kestrel's default (10 s) closed handshakes that a loaded machine had not
+                    // finished (20 clusterctl at once, or agents reconnecting together): the
+                    // leader waits longer than clusterctl does to connect (20 s), so a slow
+                    // client gets through or gives up itself with a message that says so.
+                    HandshakeTimeout = HandshakeTimeout,
                 });
             }));
 
