@@ -446,9 +446,9 @@ public sealed partial class AutoSyncService(
     private string RunningCommit(AppRecord app) =>
         app.LastDeployment.Length == 0 ? "" : db.Read(d => d.Deployments.FindById(app.LastDeployment))?.Commit ?? "";
 
-    private bool IsDeploying(string appId) => db.Read(d => d.Deployments.Exists(LiteDB.Query.And(
-        LiteDB.Query.EQ(nameof(DeploymentRecord.AppId), appId),
-        LiteDB.Query.EQ(nameof(DeploymentRecord.Status), DeploymentStatus.Running.ToWord()))));
+    // Asks the orchestrator, not the records: a record left `running` by a failed final save
+    // would otherwise absorb every later move of the app, and hold its ref's follow-up, forever.
+    private bool IsDeploying(string appId) => deployments.IsRunning(appId);
 
     // Per-app memory of Auto-Sync (not persisted: after a leader restart the first check
     // rebuilds it, and the running digest, which decides, is in the app record).

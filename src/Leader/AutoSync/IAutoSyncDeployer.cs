@@ -8,4 +8,9 @@ namespace Cluster.Leader.AutoSync;
 public interface IAutoSyncDeployer
 {
     (string Id, Task<DeploymentRecord> Done) Start(DeploymentRequest request);
+
+    // Whether a deployment of the app runs on this leader now. The leader's own knowledge, not a
+    // record's `running` status: a record whose final save failed stays `running` in the database
+    // after its deployment ended, and must not hold Auto-Sync back.
+    bool IsRunning(string appId);
 }

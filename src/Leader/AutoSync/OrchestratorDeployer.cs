@@ -12,4 +12,6 @@ public sealed class OrchestratorDeployer(DeploymentOrchestrator deployments) : I
         var started = deployments.Start(request);
         return (started.Id, started.Done);
     }
+
+    public bool IsRunning(string appId) => deployments.IsRunning(appId);
 }

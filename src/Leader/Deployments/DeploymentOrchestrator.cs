@@ -63,6 +63,10 @@ public sealed partial class DeploymentOrchestrator : IRunningDeployments
     // Ids of the apps with a deployment running now.
     public IReadOnlyCollection<string> RunningAppIds => [.. _running.Keys];
 
+    // Whether a deployment of the app runs now. Its record says `running` as well while it does;
+    // the record alone is not proof (see Start: an outcome the database refused to save).
+    public bool IsRunning(string appId) => _running.ContainsKey(appId);
+
     // The images running deployments work with (the one being deployed, pinned once its digest
     // is known, and the one the app ran before), so housekeeping never removes them mid-way.
     public IReadOnlyList<string> InFlightImages =>

@@ -203,6 +203,31 @@ public sealed class GitAutoSyncTests : IDisposable
         Assert.Equal([("cron", C), ("web", C)], _deployer.Requests.Skip(3).Select(r => (r.App, r.SeenDigest)));
     }
 
+    // A deployment whose final save failed (the database refused the write at close) ended, but
+    // its record still says `running`; the leader runs nothing for the app. Auto-Sync used to
+    // take the record's word: every later move was "absorbed" by a deployment that no longer
+    // ran, and the follow-up waited for it forever (until a leader restart).
+    [Fact]
+    public async Task RunOnce_EndedDeploymentLeftRunningInTheDatabase_NextMoveStillDeploys()
+    {
+        const string C = "cccccccccccccccccccccccccccccccccccccccc";
+        const string Key = "https://git.example.com/acme/web main";
+        var web = AddGitApp("web", "https://git.example.com/acme/web.git", "main", runningCommit: A);
+        _checks.Heads[Key] = B;
+        await _sync.RunOnceAsync(CancellationToken.None);
+        Assert.Single(_deployer.Requests);
+
+        await _deployer.EndWithoutSavingAsync(0);
+        Assert.Equal(DeploymentStatus.Running, _db.Read(d => d.Deployments.FindById("web-d1")).Status);
+        _checks.Heads[Key] = C;
+        _time.Advance(Interval);
+        await _sync.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(2, _deployer.Requests.Count);
+        Assert.Equal(C, _deployer.Requests[1].SeenDigest);
+        Assert.Equal("new-commit", Status(web).Result);
+    }
+
     private AppRecord AddGitApp(string name, string url, string gitRef, string runningCommit)
     {
         var app = new AppRecord
@@ -259,6 +284,16 @@ public sealed class GitAutoSyncTests : IDisposable
             var done = new TaskCompletionSource<DeploymentRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
             _started.Add((record, done));
             return (record.Id, done.Task);
+        }
+
+        public bool IsRunning(string appId) => _started.Any(s => s.Record.AppId == appId && !s.Done.Task.IsCompleted);
+
+        // The deployment ends as the orchestrator's does when its final save throws: the record
+        // stays `running` in the database and its end is the exception.
+        public async Task EndWithoutSavingAsync(int index)
+        {
+            _started[index].Done.SetException(new IOException("No space left on device"));
+            await Task.Delay(200);
         }
 
         public async Task FinishAsync(int index, bool succeeded, string commit)
