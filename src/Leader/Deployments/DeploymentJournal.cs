@@ -10,22 +10,43 @@ namespace Cluster.Leader.Deployments;
 // deployment: a caller that stops reading does not stop it. Safe to use from the pre-pull's
 // parallel parts; the record is changed and saved under one lock, so a save never sees it half
 // changed.
+// A save the database refuses (disk full, a failing disk) never stops the deployment: the
+// journal is its record, not its driver, and an exception thrown from a log line in the middle
+// of a rollout would skip the confirm that puts the service back. The record stays complete in
+// memory, each later save writes all of it again, and SaveFailure says whether the last one
+// failed (the orchestrator retries the final save; `saveFailed` hears of the first failure of
+// each run of them).
 public sealed class DeploymentJournal
 {
     private readonly Lock _sync = new();
     private readonly DeploymentRecord _record;
     private readonly LeaderDatabase _db;
     private readonly TimeProvider _time;
+    private readonly Action<string, Exception>? _saveFailed;
     private readonly Channel<DeployEvent> _events = Channel.CreateUnbounded<DeployEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private Exception? _saveFailure;
 
-    public DeploymentJournal(DeploymentRecord record, LeaderDatabase db, TimeProvider time)
+    public DeploymentJournal(DeploymentRecord record, LeaderDatabase db, TimeProvider time, Action<string, Exception>? saveFailed = null)
     {
         _record = record;
         _db = db;
         _time = time;
+        _saveFailed = saveFailed;
     }
 
     public string Id => _record.Id;
+
+    // Why the last save failed; null when it succeeded.
+    public Exception? SaveFailure
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _saveFailure;
+            }
+        }
+    }
 
     public ChannelReader<DeployEvent> Events => _events.Reader;
 
@@ -154,6 +175,8 @@ public sealed class DeploymentJournal
     }
 
     // Ends the record (finish time, saved) and the event stream, whose last event is the record.
+    // The stream ends even when the save fails (SaveFailure): a caller waiting for the outcome
+    // gets it from memory.
     public DeploymentRecord Close()
     {
         Protos.Admin.V1.Deployment final;
@@ -174,6 +197,16 @@ public sealed class DeploymentJournal
         lock (_sync)
         {
             SaveLocked();
+        }
+    }
+
+    // The first save, before the deployment does anything: unlike the others it throws what the
+    // database threw, so a deployment that cannot be recorded at all is refused, not run.
+    public void Create()
+    {
+        lock (_sync)
+        {
+            _db.Write(d => d.Deployments.Upsert(_record));
         }
     }
 
@@ -204,5 +237,21 @@ public sealed class DeploymentJournal
         }
     }
 
-    private void SaveLocked() => _db.Write(d => d.Deployments.Upsert(_record));
+    private void SaveLocked()
+    {
+        try
+        {
+            _db.Write(d => d.Deployments.Upsert(_record));
+            _saveFailure = null;
+        }
+        catch (Exception e)
+        {
+            if (_saveFailure is null)
+            {
+                _saveFailed?.Invoke(_record.Id, e);
+            }
+
+            _saveFailure = e;
+        }
+    }
 }

@@ -24,6 +24,8 @@ namespace Cluster.Leader.Deployments;
 // successfully, Failed or RolledBack to stop; the pipeline records the step and the outcome.
 public sealed partial class DeploymentOrchestrator : IRunningDeployments
 {
+    private static readonly TimeSpan MaxSaveRetry = TimeSpan.FromMinutes(1);
+
     private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
     private readonly LeaderDatabase _db;
     private readonly AppService _apps;
@@ -105,7 +107,7 @@ public sealed partial class DeploymentOrchestrator : IRunningDeployments
             RequestedBy = request.Actor,
             StartedAt = _time.GetUtcNow().UtcDateTime,
         };
-        var journal = new DeploymentJournal(record, _db, _time);
+        var journal = new DeploymentJournal(record, _db, _time, (deployment, e) => Log.NotSaved(_log, deployment, e.GetType().Name, e.Message));
         var context = new DeploymentContext(request, app, image, journal);
         var running = new Running(id, context);
         if (!_running.TryAdd(app.Id, running))
@@ -115,7 +117,17 @@ public sealed partial class DeploymentOrchestrator : IRunningDeployments
             throw new OperationException(OperationError.FailedPrecondition, $"deployment {other?.Id} of app '{app.Name}' is still running; wait for it (`clusterctl deployment show {other?.Id}`) and deploy again");
         }
 
-        journal.Save();
+        try
+        {
+            journal.Create();
+        }
+        catch (Exception e)
+        {
+            _running.TryRemove(new KeyValuePair<string, Running>(app.Id, running));
+            running.Dispose();
+            throw new OperationException(OperationError.Unavailable, $"cannot record a deployment of app '{app.Name}': the leader's database refused the write ({e.Message}); check the disk that holds the leader's data dir, then deploy again");
+        }
+
         _ = Task.Run(async () =>
         {
             try
@@ -129,10 +141,18 @@ public sealed partial class DeploymentOrchestrator : IRunningDeployments
             }
 
             // Closed (final status saved) before the app is free again: whoever finds it no
-            // longer running reads its outcome from the database.
+            // longer running reads its outcome from the database. The journal never throws for
+            // a save; one that failed is retried until it lands, and meanwhile the waiting
+            // caller has the outcome from memory.
             try
             {
-                running.Finished.TrySetResult(journal.Close());
+                var final = journal.Close();
+                if (journal.SaveFailure is not null)
+                {
+                    _ = SaveOutcomeAsync(journal);
+                }
+
+                running.Finished.TrySetResult(final);
             }
             catch (Exception e)
             {
@@ -329,6 +349,26 @@ public sealed partial class DeploymentOrchestrator : IRunningDeployments
         journal.Finish(DeploymentStatus.Succeeded, $"deployment {journal.Id} succeeded: {pinned}");
     }
 
+    // The outcome of an ended deployment that the database refused: saved again after 1 s,
+    // doubling to 1 min, until it lands, so `deployment show` does not say `running` for good.
+    // Stops when the database is closed (the leader is stopping; its next start marks the record
+    // interrupted).
+    private async Task SaveOutcomeAsync(DeploymentJournal journal)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        while (journal.SaveFailure is { } failure && failure is not (ObjectDisposedException or LiteException { ErrorCode: LiteException.ENGINE_DISPOSED }))
+        {
+            await Task.Delay(delay, _time);
+            delay = delay * 2 < MaxSaveRetry ? delay * 2 : MaxSaveRetry;
+            journal.Save();
+        }
+
+        if (journal.SaveFailure is null)
+        {
+            Log.SavedLate(_log, journal.Id);
+        }
+    }
+
     private void RaiseEnded(AppRecord app)
     {
         try
@@ -383,5 +423,11 @@ public sealed partial class DeploymentOrchestrator : IRunningDeployments
 
         [LoggerMessage(703, LogLevel.Warning, "a handler of the end of a deployment of app {App} failed: {Type}: {Message}")]
         public static partial void EndedHandlerFailed(ILogger logger, string app, string type, string message);
+
+        [LoggerMessage(704, LogLevel.Error, "deployment {Id}: the database refused to save its record ({Type}: {Message}); the deployment goes on and its record is saved again at its next step or end; check the disk of the leader's data dir")]
+        public static partial void NotSaved(ILogger logger, string id, string type, string message);
+
+        [LoggerMessage(705, LogLevel.Information, "deployment {Id}: its outcome is saved now, after the database refused it at first")]
+        public static partial void SavedLate(ILogger logger, string id);
     }
 }
