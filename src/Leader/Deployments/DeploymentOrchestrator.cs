@@ -26,6 +26,10 @@ public sealed partial class DeploymentOrchestrator : IRunningDeployments
 {
     private static readonly TimeSpan MaxSaveRetry = TimeSpan.FromMinutes(1);
 
+    // How long a leader start waits for the engine to say where interrupted deployments left
+    // their services, all of them together (the start's engine probe waits 5 s as well).
+    private static readonly TimeSpan RecoveryDeadline = TimeSpan.FromSeconds(5);
+
     private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
     private readonly LeaderDatabase _db;
     private readonly AppService _apps;
@@ -249,25 +253,55 @@ public sealed partial class DeploymentOrchestrator : IRunningDeployments
     }
 
     // After a leader restart: a deployment that was running did not finish. Say which spec the
-    // service is on (the swarm is the truth), and mark it failed.
+    // service is on (the swarm is the truth), and mark it failed, with the step and the nodes'
+    // parts it was in. The engine gets RecoveryDeadline for all of them together: the leader
+    // starts after that whatever the engine does (an engine that takes the connection and never
+    // answers held the start for the client's 100 s per record).
     public async Task RecoverInterruptedAsync(CancellationToken cancellationToken)
     {
         var interrupted = _db.Read(d => d.Deployments.Find(Query.EQ(nameof(DeploymentRecord.Status), DeploymentStatus.Running.ToWord())).ToList());
+        if (interrupted.Count == 0)
+        {
+            return;
+        }
+
+        using var deadline = new CancellationTokenSource(RecoveryDeadline, _time);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var engineAnswers = true;
         foreach (var record in interrupted)
         {
-            string where;
-            try
+            var where = "the service's state could not be read";
+            if (engineAnswers)
             {
-                var service = await _engine.FindServiceAsync(record.App, cancellationToken);
-                var image = service?.Spec?.TaskTemplate?.ContainerSpec?.Image ?? "";
-                where = service is null ? "the service was not created"
-                    : record.Digest.Length > 0 && image.EndsWith("@" + record.Digest, StringComparison.Ordinal)
-                        ? $"the service is on the NEW spec ({image})"
-                        : $"the service is on the OLD spec ({(image.Length > 0 ? image : "none")})";
+                try
+                {
+                    var service = await _engine.FindServiceAsync(record.App, bounded.Token);
+                    var image = service?.Spec?.TaskTemplate?.ContainerSpec?.Image ?? "";
+                    where = service is null ? "the service was not created"
+                        : record.Digest.Length > 0 && image.EndsWith("@" + record.Digest, StringComparison.Ordinal)
+                            ? $"the service is on the NEW spec ({image})"
+                            : $"the service is on the OLD spec ({(image.Length > 0 ? image : "none")})";
+                }
+                catch (Exception e) when (e is DockerOperationException || (e is OperationCanceledException && deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
+                {
+                    // One engine for all of them: once it fails, the others are not asked.
+                    engineAnswers = false;
+                    where = e is OperationCanceledException ? $"the service's state could not be read (the engine did not answer within {RecoveryDeadline.TotalSeconds:0} s)" : where;
+                }
             }
-            catch (DockerOperationException)
+
+            const string cut = "interrupted: the leader restarted";
+            foreach (var step in record.Steps.Where(s => s.Status is StepStatus.Running or StepStatus.Pending))
             {
-                where = "the service's state could not be read";
+                step.Status = StepStatus.Failed;
+                step.Error = cut;
+                step.FinishedAt = _time.GetUtcNow().UtcDateTime;
+            }
+
+            foreach (var node in record.Nodes.Where(n => n.Status is StepStatus.Running or StepStatus.Pending))
+            {
+                node.Status = StepStatus.Failed;
+                node.Error = cut;
             }
 
             record.Status = DeploymentStatus.Failed;
