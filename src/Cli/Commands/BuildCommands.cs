@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
+using Cluster.Core.Text;
 using Cluster.Protos.Admin.V1;
 
 namespace Cluster.Cli.Commands;
@@ -9,6 +9,8 @@ namespace Cluster.Cli.Commands;
 // wires them in. A --from-dir app takes --target, --build-arg and --build-timeout.
 internal sealed class BuildCommands
 {
+    private static readonly TimeSpan MinBuildTimeout = TimeSpan.FromSeconds(5);
+
     private readonly Option<string?> _context = new("--context") { Description = "Build context directory inside the repository (default: the root)" };
     private readonly Option<string?> _target = new("--target") { Description = "Multi-stage build target" };
     private readonly Option<string[]> _buildArgs = new("--build-arg") { Description = "Build argument K=V (repeatable)" };
@@ -47,7 +49,7 @@ internal sealed class BuildCommands
 
         if (parse.GetValue(_timeout) is { Length: > 0 } timeout)
         {
-            request.BuildTimeoutSeconds = (uint)ParseDuration(timeout).TotalSeconds;
+            request.BuildTimeoutSeconds = ParseBuildTimeout(timeout);
         }
 
         var isGit = request.GitUrl.Length > 0;
@@ -62,41 +64,22 @@ internal sealed class BuildCommands
         }
     }
 
-    // "90s", "20m", "1h", "1h30m" or plain seconds.
-    public static TimeSpan ParseDuration(string text)
+    // Core's Durations ("90s", "20m", "1h30m", plain seconds), the parser of every duration flag.
+    // At least MinBuildTimeout, as the leader requires: a value under a second used to be sent as
+    // 0 seconds, which the leader reads as "the default timeout".
+    public static uint ParseBuildTimeout(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var s = text.Trim();
-        if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var plain) && plain > 0)
+        if (!Durations.TryParse(text, out var timeout))
         {
-            return TimeSpan.FromSeconds(plain);
+            throw new CliException($"--build-timeout '{text}' is not a duration like 90s, 20m or 1h");
         }
 
-        var total = TimeSpan.Zero;
-        var number = "";
-        foreach (var c in s)
+        if (timeout < MinBuildTimeout)
         {
-            if (char.IsAsciiDigit(c) || c == '.')
-            {
-                number += c;
-                continue;
-            }
-
-            if (number.Length == 0 || !double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
-            {
-                throw new CliException($"'{text}' is not a duration like 90s, 20m or 1h");
-            }
-
-            total += c switch
-            {
-                's' => TimeSpan.FromSeconds(value),
-                'm' => TimeSpan.FromMinutes(value),
-                'h' => TimeSpan.FromHours(value),
-                _ => throw new CliException($"'{text}' is not a duration like 90s, 20m or 1h"),
-            };
-            number = "";
+            throw new CliException($"--build-timeout '{text}' is too short: give at least {Durations.Format(MinBuildTimeout)} (without the flag the cluster's default applies)");
         }
 
-        return number.Length == 0 && total > TimeSpan.Zero ? total : throw new CliException($"'{text}' is not a duration like 90s, 20m or 1h");
+        return (uint)Math.Min(Math.Ceiling(timeout.TotalSeconds), uint.MaxValue);
     }
 }
