@@ -2,37 +2,39 @@ using Cluster.Leader.Credentials.Git;
 using Cluster.Leader.Hosting;
 using Cluster.Leader.Operations;
 using Cluster.Leader.Security;
+using Cluster.Leader.Tests.Support;
 using Cluster.Testing;
 
 namespace Cluster.Leader.Tests.Credentials;
 
 // SSH Git credentials on a real data dir (LiteDB file, SecretBox keys) against a real sshd
 // started here: host keys pinned from ssh-keyscan or an operator's known_hosts, the key sealed,
-// every SSH spelling served by one prefix, refusals that say what to pass.
-public sealed class GitCredentialServiceTests : IAsyncLifetime
+// every SSH spelling served by one prefix, refusals that say what to pass. Each test has its own
+// data dir; the sshd and the deploy key are the class's (SshServerFixture), since the tests
+// only scan that server. The one test that changes a host key starts its own server, and "no
+// server there" is a port nothing listens on.
+public sealed class GitCredentialServiceTests(SshServerFixture ssh) : IAsyncLifetime, IClassFixture<SshServerFixture>
 {
     private readonly string _root = Directory.CreateTempSubdirectory("cluster-gitcred-test-").FullName;
+    private readonly GitServer _server = ssh.Server;
+    private readonly string _key = ssh.Key;
     private LeaderState _state = null!;
     private GitCredentialService _git = null!;
-    private GitServer _server = null!;
-    private string _key = "";
 
     private string Prefix => $"ssh://{_server.SshUser}@127.0.0.1:{_server.SshPort}/";
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync()
     {
         _state = LeaderState.Open(Path.Combine(_root, "data"));
         _git = new GitCredentialService(_state.Database, _state.Secrets, new SshHostKeyScanner(TimeSpan.FromSeconds(5)), TimeProvider.System);
-        _server = await GitServer.StartAsync("127.0.0.1");
-        await _server.StartSshAsync();
-        (_key, _) = await GitServer.NewSshKeyAsync();
+        return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
+    public Task DisposeAsync()
     {
-        await _server.DisposeAsync();
         _state.Dispose();
         Directory.Delete(_root, recursive: true);
+        return Task.CompletedTask;
     }
 
     [Fact]
@@ -75,17 +77,17 @@ public sealed class GitCredentialServiceTests : IAsyncLifetime
     {
         var other = (await GitServer.NewSshKeyAsync()).PublicKey.Split(' ');
         var mine = _server.SshKnownHosts.Trim().Split(' ');
-        var file = $"# from the Git host's docs\ngithub.com {other[0]} {other[1]}\n[127.0.0.1]:{_server.SshPort},[localhost]:{_server.SshPort} {mine[1]} {mine[2]}\n";
-        await _server.DisposeAsync();
-        _server = await GitServer.StartAsync("127.0.0.1");
+        // The host the file names has no server: nothing could be scanned, the file alone pins.
+        var port = InProcessLeader.FreePort();
+        var host = $"[127.0.0.1]:{port}";
+        var file = $"# from the Git host's docs\ngithub.com {other[0]} {other[1]}\n{host},[localhost]:{port} {mine[1]} {mine[2]}\n";
 
-        // The server is gone: nothing could be scanned, the file alone pins.
-        var view = await _git.AddAsync("pinned", $"ssh://git@127.0.0.1:{mine[0].Split(':')[1]}/org/", null, null, _key, file, "test", CancellationToken.None);
+        var view = await _git.AddAsync("pinned", $"ssh://git@127.0.0.1:{port}/org/", null, null, _key, file, "test", CancellationToken.None);
 
         var key = Assert.Single(view.HostKeys);
         Assert.Equal(GitCredentialService.FromKnownHostsFile, view.HostKeysSource);
-        Assert.Equal(mine[0], key.Hosts);
-        Assert.Equal($"{mine[0]} {mine[1]} {mine[2]}\n", _git.For($"ssh://git@127.0.0.1:{mine[0].Split(':')[1]}/org/x.git", "")!.KnownHosts);
+        Assert.Equal(host, key.Hosts);
+        Assert.Equal($"{host} {mine[1]} {mine[2]}\n", _git.For($"ssh://git@127.0.0.1:{port}/org/x.git", "")!.KnownHosts);
     }
 
     [Fact]
@@ -120,9 +122,7 @@ public sealed class GitCredentialServiceTests : IAsyncLifetime
         var token = await Assert.ThrowsAsync<OperationException>(() => _git.AddAsync("x", "git@github.com:acme/", null, "tok", null, null, "test", CancellationToken.None));
         var key = await Assert.ThrowsAsync<OperationException>(() => _git.AddAsync("x", "https://github.com/acme/", null, null, _key, null, "test", CancellationToken.None));
         var daemon = await Assert.ThrowsAsync<OperationException>(() => _git.AddAsync("x", "git://github.com/acme/", null, "tok", null, null, "test", CancellationToken.None));
-        var port = _server.SshPort;
-        await _server.DisposeAsync();
-        _server = await GitServer.StartAsync("127.0.0.1");
+        var port = InProcessLeader.FreePort();
         var unreachable = await Assert.ThrowsAsync<OperationException>(() => _git.AddAsync("x", $"ssh://git@127.0.0.1:{port}/", null, null, _key, null, "test", CancellationToken.None));
 
         Assert.Contains("--ssh-key-file", token.Message, StringComparison.Ordinal);
@@ -156,21 +156,42 @@ public sealed class GitCredentialServiceTests : IAsyncLifetime
     [Fact]
     public async Task UpdateAsync_RescanAfterHostKeyChange_PinsTheNewKeyAndKeyRotationReseals()
     {
-        var before = await _git.AddAsync("deploy", Prefix, null, null, _key, null, "test", CancellationToken.None);
-        await _server.ChangeSshHostKeyAsync();
+        // Its own server: the class's keeps its host key.
+        await using var server = await GitServer.StartAsync("127.0.0.1");
+        await server.StartSshAsync();
+        var before = await _git.AddAsync("deploy", $"ssh://{server.SshUser}@127.0.0.1:{server.SshPort}/", null, null, _key, null, "test", CancellationToken.None);
+        await server.ChangeSshHostKeyAsync();
         var (newKey, _) = await GitServer.NewSshKeyAsync();
 
         var after = await _git.UpdateAsync("deploy", null, newKey, null, rescan: true, "test", CancellationToken.None);
         KeyRotation.Rotate(_state.Secrets, _state.Database, "test");
 
         Assert.NotEqual(before.HostKeys[0].Fingerprint, after.HostKeys[0].Fingerprint);
-        Assert.Equal(_server.SshHostKeyFingerprint, after.HostKeys[0].Fingerprint);
+        Assert.Equal(server.SshHostKeyFingerprint, after.HostKeys[0].Fingerprint);
         Assert.NotEqual(before.KeyFingerprint, after.KeyFingerprint);
-        Assert.Equal(newKey.Trim() + "\n", _git.For(_server.SshUrl("app"), "deploy")!.SshPrivateKey);
+        Assert.Equal(newKey.Trim() + "\n", _git.For(server.SshUrl("app"), "deploy")!.SshPrivateKey);
         var token = await Assert.ThrowsAsync<OperationException>(() => _git.UpdateAsync("deploy", "tok", null, null, false, "test", CancellationToken.None));
         Assert.Contains("not a token", token.Message, StringComparison.Ordinal);
     }
 
     private static IEnumerable<string> KeyLines(string key) =>
         key.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("-----", StringComparison.Ordinal));
+}
+
+// One Git server with sshd and one deploy key for GitCredentialServiceTests: its tests read the
+// server's host key and never change the server.
+public sealed class SshServerFixture : IAsyncLifetime
+{
+    public GitServer Server { get; private set; } = null!;
+
+    public string Key { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        Server = await GitServer.StartAsync("127.0.0.1");
+        await Server.StartSshAsync();
+        (Key, _) = await GitServer.NewSshKeyAsync();
+    }
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
 }
