@@ -3,6 +3,7 @@
 # script over the docker CLI), watching the same 20 services over 5 image refs on the lab's swarm.
 #
 #   bench/AutoSync/shepherd-bench.sh --shepherd PATH [--interval SECONDS] [--binaries DIR]
+#   bench/AutoSync/shepherd-bench.sh --webhooks-only [--binaries DIR]
 #
 # As root, with the lab up (tests/lab/lab.sh up; only one user of the lab at a time) and a Release
 # build of the solution (or --binaries DIR with DIR/<program>/<program>). PATH is Shepherd's
@@ -27,6 +28,8 @@
 #      then a new image on all 5 refs and one pass, timed to all 20 converged (in polling mode
 #      Shepherd adds the wait until its next pass, up to its SLEEP_TIME);
 #   6. prints a Markdown table.
+# --webhooks-only runs steps 1, 2 and the webhook part of 4 (no Shepherd, no polling phases):
+# the webhook detection time alone, in about 6 minutes.
 # Stops every process it started (by pid), removes its apps, services and temp dir, also on
 # failure (trap). Images it pushed stay in the lab registry (the lab's down removes them).
 set -euo pipefail
@@ -36,6 +39,7 @@ HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 # shellcheck source=bench/lib.sh
 source "$HERE/../lib.sh"
 SHEPHERD=""
+WEBHOOKS_ONLY=0
 INTERVAL=10
 BINARIES=""
 SERVICES=20
@@ -43,16 +47,17 @@ REFS=5
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --shepherd) SHEPHERD=$2; shift 2 ;;
+    --webhooks-only) WEBHOOKS_ONLY=1; shift ;;
     --interval) INTERVAL=$2; shift 2 ;;
     --binaries) BINARIES=$2; shift 2 ;;
-    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "shepherd-bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 
 [[ $(id -u) == 0 ]] || die "run as root (the agent runs in the lab node's network namespace)"
 [[ -f $LAB_DIR/lab.env ]] || die "no lab at $LAB_DIR (tests/lab/lab.sh up)"
-[[ -n $SHEPHERD && -f $SHEPHERD ]] || die "--shepherd PATH: Shepherd's script (git clone https://github.com/containrrr/shepherd; the file 'shepherd')"
+((WEBHOOKS_ONLY)) || [[ -n $SHEPHERD && -f $SHEPHERD ]] || die "--shepherd PATH: Shepherd's script (git clone https://github.com/containrrr/shepherd; the file 'shepherd')"
 if ! [[ $INTERVAL =~ ^[0-9]+$ ]] || ((INTERVAL < 5)); then die "--interval takes whole seconds, at least 5"; fi
 for tool in jq nsenter docker; do command -v "$tool" >/dev/null || die "$tool is missing"; done
 
@@ -146,6 +151,7 @@ for ((i = 1; i <= SERVICES; i++)); do
   ctl deploy "sb-ours-$i" >"$WORK/deploy.log" 2>&1 || { cat "$WORK/deploy.log" >&2; die "deploy sb-ours-$i failed"; }
   ctl app set "sb-ours-$i" --auto-sync on >/dev/null || die "app set --auto-sync on failed"
 done
+if ((WEBHOOKS_ONLY == 0)); then
 sleep $((INTERVAL + 2))   # every ref has had its first check
 # Counted over QUIET intervals: jitter moves a check up to 10 % earlier (never later, so a change
 # is seen within one interval), so a window of a few intervals holds a few more than REFS x QUIET.
@@ -169,6 +175,7 @@ for ((i = 1; i <= SERVICES; i++)); do ctl deploy "sb-ours-$i" >"$WORK/deploy-$i.
 for ((i = 1; i <= SERVICES; i++)); do wait "${deployers[i - 1]}" || { cat "$WORK/deploy-$i.log" >&2; die "deploy sb-ours-$i failed"; }; done
 OURS_DEPLOY=$(wait_converged sb-ours "$start")
 say "ours: 20 deployments by hand took ${OURS_DEPLOY} s to converge"
+fi
 
 # Webhooks: a second real registry (distribution, the lab registry's storage and htpasswd) whose
 # notifications go to the leader's webhook listener, as an operator configures theirs. Polling is
@@ -237,6 +244,12 @@ done
 OURS_WEBHOOK_DETECT=$(printf '%s\n' "${DETECT[@]}" | sort -n | tail -1)
 say "ours, webhooks: detection ${DETECT[*]} s per ref (max $OURS_WEBHOOK_DETECT s), all $SERVICES converged ${OURS_WEBHOOK_CONVERGE} s after the first push"
 for ((i = 1; i <= SERVICES; i++)); do ctl app remove "sb-ours-$i" >/dev/null 2>&1 || true; dk "$MANAGER" service rm "sb-ours-$i" >/dev/null 2>&1 || true; done
+
+if ((WEBHOOKS_ONLY)); then
+  printf '\nMachine: %s cores, load average %s at the end; %s services over %s refs, detection (push -> deployment started) per ref: %s s (max %s), all converged %s s after the first push.\n' \
+    "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" "$SERVICES" "$REFS" "${DETECT[*]}" "$OURS_WEBHOOK_DETECT" "$OURS_WEBHOOK_CONVERGE"
+  exit 0
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Shepherd, as its README configures it for a private registry (and with its Dockerfile's ENV
