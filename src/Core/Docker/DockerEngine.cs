@@ -222,6 +222,26 @@ public sealed class DockerEngine : IDockerEngine, IDisposable
             cancellationToken));
     }
 
+    // Calls onEvent for every event of one swarm service (the manager's "service" events: create,
+    // update, remove; an update event also comes when swarm changes the service's UpdateStatus,
+    // e.g. to completed). Runs until cancelled or the engine ends the stream.
+    public Task WatchServiceEventsAsync(string serviceId, Action onEvent, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(serviceId);
+        ArgumentNullException.ThrowIfNull(onEvent);
+        return Run("watch service events of", serviceId, () => _client.System.MonitorEventsAsync(
+            new ContainerEventsParameters
+            {
+                Filters = new Dictionary<string, IDictionary<string, bool>>
+                {
+                    ["type"] = new Dictionary<string, bool> { ["service"] = true },
+                    ["service"] = new Dictionary<string, bool> { [serviceId] = true },
+                },
+            },
+            new SynchronousProgress<Message>(_ => onEvent()),
+            cancellationToken));
+    }
+
     public async Task<IReadOnlyList<EngineImage>> ListImagesWithLabelAsync(string label, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(label);

@@ -12,6 +12,8 @@ public sealed class ConfirmStep(DockerEngine engine, DeploymentOptions options, 
 {
     public const string NodeStep = "run";
 
+    // Between checks when no service event wakes the step earlier (an engine without the events
+    // stream, or a change that sends none, such as a task starting).
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
     // Putting the service back must not depend on the deployment's own token (which may be the
@@ -34,12 +36,17 @@ public sealed class ConfirmStep(DockerEngine engine, DeploymentOptions options, 
             ?? throw new DockerOperationException("inspect service", app.Name, Core.Registry.RegistryFailureKind.NotFound, "the service disappeared right after the rollout");
         using var converge = new CancellationTokenSource(options.ConvergeDeadline, time);
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(converge.Token, cancellationToken);
+        // Swarm marks the update completed (its monitor period after the last task started) with a
+        // service event: the check runs at once instead of up to one poll interval later.
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(wait.Token);
+        using var changed = new SemaphoreSlim(0, 1);
+        var watch = WatchAsync(service.ID, changed, watching.Token);
         string reason;
         try
         {
             while (true)
             {
-                await Task.Delay(PollInterval, time, wait.Token);
+                await WaitForChangeAsync(changed, wait.Token);
                 var current = await engine.InspectServiceAsync(service.ID, wait.Token)
                     ?? throw new DockerOperationException("inspect service", app.Name, Core.Registry.RegistryFailureKind.NotFound, "the service was removed during the deployment");
                 var state = current.UpdateStatus?.State ?? "";
@@ -72,8 +79,53 @@ public sealed class ConfirmStep(DockerEngine engine, DeploymentOptions options, 
         {
             reason = $"cancelled by {context.CancelledBy ?? "the operator"} while swarm was updating the service";
         }
+        finally
+        {
+            // The stream ends when cancelled; an engine slow to notice does not hold the outcome.
+            await watching.CancelAsync();
+            await Task.WhenAny(watch, Task.Delay(TimeSpan.FromSeconds(5), time, CancellationToken.None));
+        }
 
         return await RestoreAsync(context, service, reason);
+    }
+
+    // The next check: when a service event arrives or the poll interval passes, whichever is first.
+    private async Task WaitForChangeAsync(SemaphoreSlim changed, CancellationToken cancellationToken)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var signalled = changed.WaitAsync(either.Token);
+        var polled = Task.Delay(PollInterval, time, either.Token);
+        await Task.WhenAny(signalled, polled);
+        await either.CancelAsync();
+        await Task.WhenAll(signalled, polled).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    // Best effort: a failed or refused events stream only leaves the step polling.
+    private async Task WatchAsync(string serviceId, SemaphoreSlim changed, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await engine.WatchServiceEventsAsync(serviceId, () =>
+            {
+                if (!cancellationToken.IsCancellationRequested && changed.CurrentCount == 0)
+                {
+                    try
+                    {
+                        changed.Release();
+                    }
+                    catch (SemaphoreFullException)
+                    {
+                        // Another event signalled first: one wake-up is enough.
+                    }
+                }
+            }, cancellationToken);
+        }
+        catch (Exception)
+        {
+            // Whatever ended the stream (the step ended, an engine without events, a stream it
+            // broke), the loop's polling carries on alone: nothing here decides the outcome.
+        }
     }
 
     private async Task<StepOutcome> RestoreAsync(DeploymentContext context, SwarmService service, string reason)

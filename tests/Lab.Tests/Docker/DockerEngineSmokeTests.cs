@@ -59,6 +59,69 @@ public sealed class DockerEngineSmokeTests(LabFixture lab)
         Assert.DoesNotContain(WrongLogin.Secret, badPull.Message, StringComparison.Ordinal);
     }
 
+    // The confirm step wakes on these: swarm sends a service event when an update starts and
+    // when it completes (its monitor period after the new task started), so the step does not
+    // wait for its next poll to see the update done.
+    [Fact]
+    public async Task WatchServiceEvents_UpdateOfTheService_ReportsItsStartAndCompletion()
+    {
+        using var cts = new CancellationTokenSource(Deadline);
+        var ct = cts.Token;
+        var tag = "events-" + Guid.NewGuid().ToString("N")[..12];
+        var image = $"127.0.0.1:1/lab-test/events:{tag}";   // local only: swarm's pull fails at once
+        using var manager = new DockerEngine(lab.Env.ManagerSocket);
+        await manager.BuildImageAsync(TestImages.Context(tag), image, log: null, ct);
+        var spec = new global::Docker.DotNet.Models.ServiceSpec
+        {
+            Name = tag,
+            TaskTemplate = new global::Docker.DotNet.Models.TaskSpec
+            {
+                ContainerSpec = new global::Docker.DotNet.Models.ContainerSpec { Image = image, Env = ["ROUND=1"] },
+                Placement = new global::Docker.DotNet.Models.Placement { Constraints = [$"node.hostname=={lab.Env.NodeHostname(1)}"] },
+            },
+            Mode = new global::Docker.DotNet.Models.ServiceMode { Replicated = new global::Docker.DotNet.Models.ReplicatedService { Replicas = 1 } },
+            UpdateConfig = new global::Docker.DotNet.Models.SwarmUpdateConfig { Parallelism = 1, Monitor = TimeSpan.FromSeconds(1), Order = "start-first" },
+        };
+        var id = await manager.CreateServiceAsync(spec, ct);
+        try
+        {
+            var events = 0;
+            using var watching = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var watch = manager.WatchServiceEventsAsync(id, () => Interlocked.Increment(ref events), watching.Token);
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);   // the stream is open before the update
+            var created = await manager.InspectServiceAsync(id, ct);
+            spec.TaskTemplate.ContainerSpec.Env = ["ROUND=2"];
+            await manager.UpdateServiceAsync(created!, spec, ct);
+
+            string? state = null;
+            while (state != "completed" && !ct.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+                state = (await manager.InspectServiceAsync(id, ct))?.UpdateStatus?.State;
+            }
+
+            // Swarm saves the completed state and sends its event together; give the event a moment.
+            for (var i = 0; i < 50 && Volatile.Read(ref events) < 3; i++)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+            }
+
+            Assert.Equal("completed", state);
+            // The spec's update, "updating", then "completed".
+            Assert.True(Volatile.Read(ref events) >= 3, $"{events} service events for an update that completed");
+            await watching.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watch);
+        }
+        finally
+        {
+            var service = await manager.InspectServiceAsync(id, CancellationToken.None);
+            if (service is not null)
+            {
+                await manager.RemoveServiceAsync(service, CancellationToken.None);
+            }
+        }
+    }
+
     [Fact]
     public async Task PullImage_MissingTag_IsNotFound()
     {
