@@ -31,8 +31,10 @@ stop_pid() {
   local pid=$1 i
   alive "$pid" || return 0
   kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < 60; i++)); do alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }; sleep 0.25; done
-  kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return 0
+  # `wait` returns the stopped program's status (143 after TERM): under a caller's set -e that
+  # would end the caller's cleanup there, with 143 (the Shepherd bench did, after its table).
+  for ((i = 0; i < 60; i++)); do alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }; sleep 0.25; done
+  kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; return 0
 }
 
 bench_stop_all() {

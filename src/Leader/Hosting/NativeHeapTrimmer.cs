@@ -44,8 +44,9 @@ public sealed partial class NativeHeapTrimmer(IHostApplicationLifetime lifetime,
         }
     }
 
-    // False when this C library has no malloc_trim (not glibc): then there is nothing to do.
-    private static bool Trim()
+    // Runs malloc_trim(0) once. False when this C library has no malloc_trim (not glibc): then
+    // there is nothing to do.
+    public static bool Trim()
     {
         try
         {
