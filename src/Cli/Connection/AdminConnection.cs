@@ -122,14 +122,5 @@ internal sealed class AdminConnection : IDisposable
         }
     }
 
-    private static string Innermost(RpcException e)
-    {
-        Exception? inner = e.Status.DebugException ?? e.InnerException;
-        while (inner?.InnerException is not null)
-        {
-            inner = inner.InnerException;
-        }
-
-        return inner?.Message ?? e.Status.Detail;
-    }
+    private static string Innermost(RpcException e) => Causes(e).LastOrDefault()?.Message ?? e.Status.Detail;
 }

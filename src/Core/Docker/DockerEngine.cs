@@ -209,17 +209,13 @@ public sealed class DockerEngine : IDockerEngine, IDisposable
     public Task WatchImageRemovalsAsync(Action onRemoved, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(onRemoved);
-        var events = new SynchronousProgress<Message>(message =>
+        return WatchEventsAsync("watch image events of", Endpoint.ToString(), new() { ["type"] = "image" }, message =>
         {
             if (message.Action is "delete" or "untag")
             {
                 onRemoved();
             }
-        });
-        return Run("watch image events of", Endpoint.ToString(), () => _client.System.MonitorEventsAsync(
-            new ContainerEventsParameters { Filters = new Dictionary<string, IDictionary<string, bool>> { ["type"] = new Dictionary<string, bool> { ["image"] = true } } },
-            events,
-            cancellationToken));
+        }, cancellationToken);
     }
 
     // Calls onEvent for every event of one swarm service (the manager's "service" events: create,
@@ -229,18 +225,19 @@ public sealed class DockerEngine : IDockerEngine, IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(serviceId);
         ArgumentNullException.ThrowIfNull(onEvent);
-        return Run("watch service events of", serviceId, () => _client.System.MonitorEventsAsync(
+        return WatchEventsAsync("watch service events of", serviceId, new() { ["type"] = "service", ["service"] = serviceId }, _ => onEvent(), cancellationToken);
+    }
+
+    // The engine's event stream (GET /events) with one value per filter, each message handed to
+    // onMessage as it arrives; runs until cancelled or the engine ends the stream.
+    private Task WatchEventsAsync(string operation, string target, Dictionary<string, string> filters, Action<Message> onMessage, CancellationToken cancellationToken) =>
+        Run(operation, target, () => _client.System.MonitorEventsAsync(
             new ContainerEventsParameters
             {
-                Filters = new Dictionary<string, IDictionary<string, bool>>
-                {
-                    ["type"] = new Dictionary<string, bool> { ["service"] = true },
-                    ["service"] = new Dictionary<string, bool> { [serviceId] = true },
-                },
+                Filters = filters.ToDictionary(f => f.Key, f => (IDictionary<string, bool>)new Dictionary<string, bool> { [f.Value] = true }),
             },
-            new SynchronousProgress<Message>(_ => onEvent()),
+            new SynchronousProgress<Message>(onMessage),
             cancellationToken));
-    }
 
     public async Task<IReadOnlyList<EngineImage>> ListImagesWithLabelAsync(string label, CancellationToken cancellationToken)
     {

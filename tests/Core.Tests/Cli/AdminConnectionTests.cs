@@ -55,8 +55,8 @@ public sealed class AdminConnectionTests
         Assert.True(AdminConnection.DefaultConnectTimeout >= TimeSpan.FromSeconds(15));
     }
 
-    private const string Token = "CLSTR1-ADMIN-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    private static readonly string Token = $"CLSTR1-ADMIN-{new string('a', 64)}-{new string('b', 64)}";
 
     private static AdminConnection Connect() =>
-        AdminConnection.Open("10.0.0.1:7000", $"CLSTR1-ADMIN-{new string('a', 64)}-{new string('b', 64)}");
+        AdminConnection.Open("10.0.0.1:7000", Token);
 }

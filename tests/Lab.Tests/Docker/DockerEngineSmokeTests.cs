@@ -122,6 +122,32 @@ public sealed class DockerEngineSmokeTests(LabFixture lab)
         }
     }
 
+    // The agent's PinKeeper wakes on these to pull a pinned image someone removed.
+    [Fact]
+    public async Task WatchImageRemovals_UntagOfAnImage_IsReported()
+    {
+        using var cts = new CancellationTokenSource(Deadline);
+        var ct = cts.Token;
+        var tag = "removal-" + Guid.NewGuid().ToString("N")[..12];
+        var image = $"127.0.0.1:1/lab-test/removal:{tag}";
+        using var engine = new DockerEngine(lab.Env.NodeSocket(2));
+        await engine.BuildImageAsync(TestImages.Context(tag), image, log: null, ct);
+        var removals = 0;
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var watch = engine.WatchImageRemovalsAsync(() => Interlocked.Increment(ref removals), watching.Token);
+        await Task.Delay(TimeSpan.FromSeconds(1), ct);   // the stream is open before the removal
+
+        await engine.RemoveImageReferenceAsync(image, ct);
+        for (var i = 0; i < 100 && Volatile.Read(ref removals) == 0; i++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+        }
+
+        Assert.True(Volatile.Read(ref removals) >= 1, "no removal reported for an untagged image");
+        await watching.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watch);
+    }
+
     [Fact]
     public async Task PullImage_MissingTag_IsNotFound()
     {
