@@ -672,7 +672,7 @@ check_dotnet() {
 
 apt_has() { command -v apt-cache >/dev/null && apt-cache show "$1" >/dev/null 2>&1; }
 
-# The native toolchain: clusterctl, cluster-agent and cluster-builder are compiled ahead of time
+# The native toolchain: the four programs (clusterctl, the leader, the agent, the builder) are compiled ahead of time
 # (NativeAOT: native programs that start in milliseconds and hold less memory), which needs clang
 # and zlib's headers (Debian: clang, zlib1g-dev). Missing ones are installed like the other
 # prerequisites; when that cannot be done, they are published as ordinary .NET programs instead,
@@ -686,19 +686,19 @@ check_native_toolchain() {
   if [ -n "$F_BINARIES" ] || [ "$NO_BUILD" = 1 ]; then return 0; fi
   if native_toolchain_ok; then NATIVE_PLAN=ok
   elif command -v apt-get >/dev/null; then NATIVE_PLAN=install
-  else warn "clang and zlib1g-dev are missing and this is no Debian system (no apt-get): clusterctl, the agent and the builder are published as ordinary .NET programs (slower to start, more memory); install them and re-run for native ones"
+  else warn "clang and zlib1g-dev are missing and this is no Debian system (no apt-get): the four programs are published as ordinary .NET programs (slower to start, more memory); install them and re-run for native ones"
   fi
 }
 setup_native_toolchain() {
   [ "$NATIVE_PLAN" = install ] || return 0
-  say "installing clang and zlib1g-dev (to compile clusterctl, the agent and the builder ahead of time)"
+  say "installing clang and zlib1g-dev (to compile the programs ahead of time)"
   if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang zlib1g-dev >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang zlib1g-dev >/dev/null 2>&1 || true
   fi
   if native_toolchain_ok; then NATIVE_PLAN=ok; else
     NATIVE_PLAN=off
-    warn "apt-get could not install clang and zlib1g-dev: clusterctl, the agent and the builder are published as ordinary .NET programs (slower to start, more memory); install them and re-run for native ones"
+    warn "apt-get could not install clang and zlib1g-dev: the four programs are published as ordinary .NET programs (slower to start, more memory); install them and re-run for native ones"
   fi
 }
 
@@ -746,14 +746,14 @@ stage_programs() {
       say "building and publishing the programs into $PREFIX (dotnet, $CONFIGURATION, ${S[PUBLISH]}; a first build takes minutes)"
     fi
     if [ "${S[PUBLISH]}" = self-contained ]; then args+=("-p:RuntimeIdentifier=$(dotnet_rid)"); fi
-    if [ "$NATIVE_PLAN" = ok ]; then note "clusterctl, cluster-agent, cluster-builder: compiled ahead of time (native)"; else args+=(-p:Aot=false); fi
+    if [ "$NATIVE_PLAN" = ok ]; then note "clusterctl, cluster-leader, cluster-agent, cluster-builder: compiled ahead of time (native)"; else args+=(-p:Aot=false); fi
     local log=$TMP/publish.log
     if ! DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet msbuild "$HERE/deploy/publish.proj" -t:Publish "${args[@]}" >"$log" 2>&1; then
       # A native build can fail where an ordinary one does not (e.g. the NativeAOT compiler
       # package is not reachable): fall back to ordinary programs rather than install nothing.
       if [ "$NATIVE_PLAN" = ok ]; then
         tail -n 5 "$log" >&2
-        warn "the ahead-of-time build failed (above): publishing clusterctl, the agent and the builder as ordinary .NET programs"
+        warn "the ahead-of-time build failed (above): publishing the four programs as ordinary .NET programs"
         rm -rf "${STAGE:?}/lib"; mkdir -p "$STAGE/lib"
         NATIVE_PLAN=off
         if ! DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet msbuild "$HERE/deploy/publish.proj" -t:Publish "${args[@]}" -p:Aot=false >"$log" 2>&1; then

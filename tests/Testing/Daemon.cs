@@ -37,11 +37,23 @@ public sealed class Daemon : IAsyncDisposable
     // build takes ~0.5 s, which adds up over the tests' clusterctl runs.
     public const string NativeClusterCtlVariable = "CLUSTER_TEST_CLUSTERCTL";
 
+    // The same for cluster-leader (test.sh publishes it natively too): the lab suite then runs
+    // the leader users get, whose LiteDB mapping only works for what Storage/LiteDbTrimming.xml
+    // keeps, so a record the native leader cannot map fails a test.
+    public const string NativeLeaderVariable = "CLUSTER_TEST_LEADER";
+
     // The binary's build output (bin/<configuration>/net10.0) in this checkout; for clusterctl
-    // the native one from CLUSTER_TEST_CLUSTERCTL instead, when set and present.
+    // and cluster-leader the native one from CLUSTER_TEST_CLUSTERCTL / CLUSTER_TEST_LEADER
+    // instead, when set and present.
     public static string PathOf(string project, string binary)
     {
-        if (binary == "clusterctl" && Environment.GetEnvironmentVariable(NativeClusterCtlVariable) is { Length: > 0 } native && File.Exists(native))
+        var nativeVariable = binary switch
+        {
+            "clusterctl" => NativeClusterCtlVariable,
+            "cluster-leader" => NativeLeaderVariable,
+            _ => null,
+        };
+        if (nativeVariable is not null && Environment.GetEnvironmentVariable(nativeVariable) is { Length: > 0 } native && File.Exists(native))
         {
             return native;
         }
