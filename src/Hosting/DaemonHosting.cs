@@ -25,9 +25,10 @@ public static class DaemonHosting
         return builder;
     }
 
-    // Logging and lifetime every daemon uses: one line per event with a UTC timestamp on a
+    // Logging, lifetime and memory every daemon uses: one line per event with a UTC timestamp on a
     // terminal or under a plain supervisor; journald priority prefixes and sd_notify readiness
-    // under systemd (Type=notify units). Works the same with or without systemd.
+    // under systemd (Type=notify units). Works the same with or without systemd. Freed native
+    // memory goes back to the system every NativeHeapTrimmer.Period.
     public static void AddDaemonDefaults(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -54,5 +55,6 @@ public static class DaemonHosting
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService<NativeHeapTrimmer>();
     }
 }

@@ -1,4 +1,4 @@
-using Cluster.Leader.Hosting;
+using Cluster.Hosting;
 using Cluster.Leader.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

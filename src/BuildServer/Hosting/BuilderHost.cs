@@ -15,11 +15,18 @@ internal static class BuilderHost
 {
     public static async Task<int> RunAsync(BuilderOptions options, CancellationToken cancellationToken)
     {
-        var builder = DaemonHosting.CreateNodeDaemonBuilder(options.WorkDir, options.DockerHost);
-        builder.Services.AddBuilder(options);
-        using var host = builder.Build();
+        using var host = CreateBuilder(options).Build();
         await host.RunAsync(cancellationToken);
         return 0;
+    }
+
+    // The builder's host as it runs: the node daemon defaults plus everything AddBuilder adds.
+    public static HostApplicationBuilder CreateBuilder(BuilderOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = DaemonHosting.CreateNodeDaemonBuilder(options.WorkDir, options.DockerHost);
+        builder.Services.AddBuilder(options);
+        return builder;
     }
 
     // Everything the builder runs, on top of the node daemon defaults (DockerEngine,

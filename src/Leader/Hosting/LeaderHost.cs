@@ -123,7 +123,6 @@ public static partial class LeaderHost
         builder.Services.AddSingleton<PrePullReports>();
         builder.Services.AddSingleton<NodeService>();
         builder.Services.AddHostedService<AckWriter>();
-        builder.Services.AddHostedService<NativeHeapTrimmer>();
         builder.Services.AddSingleton<OwnedServices>();
         builder.Services.AddSingleton<AppService>();
         builder.Services.AddSingleton(options.Builds);

@@ -7,10 +7,17 @@ internal static class AgentHost
 {
     public static async Task<int> RunAsync(AgentOptions options, CancellationToken cancellationToken)
     {
-        var builder = DaemonHosting.CreateNodeDaemonBuilder(options.StateDir, options.DockerHost);
-        builder.Services.AddNodeAgent(options);
-        using var host = builder.Build();
+        using var host = CreateBuilder(options).Build();
         await host.RunAsync(cancellationToken);
         return 0;
+    }
+
+    // The agent's host as it runs: the node daemon defaults plus everything AddNodeAgent adds.
+    public static HostApplicationBuilder CreateBuilder(AgentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = DaemonHosting.CreateNodeDaemonBuilder(options.StateDir, options.DockerHost);
+        builder.Services.AddNodeAgent(options);
+        return builder;
     }
 }

@@ -1,9 +1,11 @@
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Hosting;
 
-namespace Cluster.Leader.Hosting;
+namespace Cluster.Hosting;
 
-// Gives the native memory the leader has freed back to the system (issue #14: the leader idles on
-// a small server next to the user's apps). glibc's malloc returns only the top of its heap by
+// Gives the native memory a daemon has freed back to the system (issue #14: the leader, every
+// node's agent and the builder idle on small servers next to the user's apps; AddDaemonDefaults
+// hosts it in all three). glibc's malloc returns only the top of its heap by
 // itself; what start-up's JIT work, TLS handshakes and the like freed further down stays resident.
 // malloc_trim(0) releases every free page of every arena: about 4 MB of the 7.8 MB malloc heap of
 // a leader that has just started, 3-4 MB of its RSS with 10 agents (bench/Propagation). Once when
