@@ -29,7 +29,8 @@ internal sealed partial class GitFetcher(TimeSpan bound)
     // Any one git command is stopped after this, whatever the job's own deadline.
     public static readonly TimeSpan DefaultBound = TimeSpan.FromMinutes(30);
 
-    // Per stream: far above what fetch -q, ls-remote of a ref or two, or rev-parse print.
+    // Per stream: far above what fetch -q, ls-remote of a ref or two, or rev-parse print. Past
+    // it stderr keeps its end (ChildProcess), where Explain and Tail read git's error.
     private const int MaxOutputBytes = 4 * 1024 * 1024;
 
     public GitFetcher()

@@ -65,8 +65,8 @@ public static class ChildProcess
             throw new ChildProcessStartException($"cannot start {request.FileName}: {e.Message}", e) { FileName = request.FileName };
         }
 
-        var stdout = new CappedReader(process.StandardOutput.BaseStream, request.MaxOutputBytes);
-        var stderr = new CappedReader(process.StandardError.BaseStream, request.MaxOutputBytes);
+        var stdout = new CappedReader(process.StandardOutput.BaseStream, request.MaxOutputBytes, keepTail: false);
+        var stderr = new CappedReader(process.StandardError.BaseStream, request.MaxOutputBytes, keepTail: true);
         using var deadline = new CancellationTokenSource(request.Timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
         var exited = false;
@@ -136,16 +136,28 @@ public static class ChildProcess
 
     // Reads a stream to its end, keeping at most `cap` bytes. Text() may be called while it
     // still runs (a pipe held open by an escaped grandchild) and gives what was read so far.
+    // Over the cap, a head-only reader keeps the first `cap` bytes (stdout: callers parse it
+    // from its start); a head-and-tail reader keeps the first quarter and the last three
+    // quarters (stderr: callers report its last lines, where git, ssh and helpers put the error,
+    // after however much progress came before), cut to whole lines around one marker line that
+    // says how many bytes were left out.
     private sealed class CappedReader
     {
         private readonly Lock _lock = new();
-        private readonly int _cap;
-        private byte[] _kept = [];
-        private int _length;
+        private readonly int _headCap;
+        private readonly int _tailCap;
+        private byte[] _head = [];
+        private byte[] _tail = [];
+        private int _headLength;
+        private int _tailStart;
+        private int _tailLength;
+        private long _dropped;
 
-        public CappedReader(Stream stream, int cap)
+        public CappedReader(Stream stream, int cap, bool keepTail)
         {
-            _cap = cap;
+            cap = Math.Max(cap, 0);
+            _headCap = keepTail ? cap / 4 : cap;
+            _tailCap = cap - _headCap;
             Completion = Task.Run(() => ReadAsync(stream));
         }
 
@@ -157,8 +169,48 @@ public static class ChildProcess
         {
             lock (_lock)
             {
-                return Encoding.UTF8.GetString(_kept, 0, _length);
+                if (!Truncated)
+                {
+                    // One decode: a character may straddle the head and the tail.
+                    return Encoding.UTF8.GetString([.. _head.AsSpan(0, _headLength), .. TailBytes()]);
+                }
+
+                var head = _head.AsSpan(0, _headLength);
+                var tail = TailBytes().AsSpan();
+                var left = _dropped;
+                if (_tailCap > 0)
+                {
+                    // Whole lines either side of the marker, when there are line ends to cut at.
+                    var headEnd = head.LastIndexOf((byte)'\n');
+                    if (headEnd >= 0)
+                    {
+                        left += head.Length - (headEnd + 1);
+                        head = head[..(headEnd + 1)];
+                    }
+
+                    var tailStart = tail.IndexOf((byte)'\n');
+                    if (tailStart >= 0 && tailStart < tail.Length - 1)
+                    {
+                        left += tailStart + 1;
+                        tail = tail[(tailStart + 1)..];
+                    }
+
+                    var newline = head.Length == 0 || head[^1] == (byte)'\n' ? "" : "\n";
+                    return $"{Encoding.UTF8.GetString(head)}{newline}[... {left} bytes of this output left out ...]\n{Encoding.UTF8.GetString(tail)}";
+                }
+
+                return Encoding.UTF8.GetString(head);
             }
+        }
+
+        // The kept tail in order (a ring once full, when _tail.Length is _tailCap).
+        private byte[] TailBytes()
+        {
+            var bytes = new byte[_tailLength];
+            var first = _tailLength - _tailStart;
+            Buffer.BlockCopy(_tail, _tailStart, bytes, 0, first);
+            Buffer.BlockCopy(_tail, 0, bytes, first, _tailLength - first);
+            return bytes;
         }
 
         private async Task ReadAsync(Stream stream)
@@ -171,18 +223,7 @@ public static class ChildProcess
                 {
                     lock (_lock)
                     {
-                        var keep = Math.Min(_cap - _length, read);
-                        Truncated |= keep < read;
-                        if (keep > 0)
-                        {
-                            if (_length + keep > _kept.Length)
-                            {
-                                Array.Resize(ref _kept, Math.Min(_cap, Math.Max(_length + keep, _kept.Length * 2)));
-                            }
-
-                            Buffer.BlockCopy(buffer, 0, _kept, _length, keep);
-                            _length += keep;
-                        }
+                        Keep(buffer.AsSpan(0, read));
                     }
                 }
             }
@@ -190,6 +231,70 @@ public static class ChildProcess
             {
                 // The process object was disposed while a held pipe was still being read.
             }
+        }
+
+        private void Keep(ReadOnlySpan<byte> data)
+        {
+            var toHead = Math.Min(_headCap - _headLength, data.Length);
+            if (toHead > 0)
+            {
+                // Grown as needed: most runs print little.
+                _head = Grown(_head, _headLength + toHead, _headCap);
+                data[..toHead].CopyTo(_head.AsSpan(_headLength));
+                _headLength += toHead;
+                data = data[toHead..];
+            }
+
+            if (data.IsEmpty)
+            {
+                return;
+            }
+
+            if (_tailCap == 0)
+            {
+                Truncated = true;
+                _dropped += data.Length;
+                return;
+            }
+
+            // Filling: appended in order (_tailStart stays 0) until the tail holds _tailCap.
+            var toFill = Math.Min(_tailCap - _tailLength, data.Length);
+            if (toFill > 0)
+            {
+                _tail = Grown(_tail, _tailLength + toFill, _tailCap);
+                data[..toFill].CopyTo(_tail.AsSpan(_tailLength));
+                _tailLength += toFill;
+                data = data[toFill..];
+            }
+
+            // Full: a ring; each new byte replaces the oldest.
+            if (data.Length > _tailCap)
+            {
+                _dropped += data.Length - _tailCap;
+                data = data[^_tailCap..];
+            }
+
+            while (!data.IsEmpty)
+            {
+                Truncated = true;
+                var n = Math.Min(_tailCap - _tailStart, data.Length);
+                data[..n].CopyTo(_tail.AsSpan(_tailStart));
+                _dropped += n;
+                _tailStart = (_tailStart + n) % _tailCap;
+                data = data[n..];
+            }
+        }
+
+        private static byte[] Grown(byte[] buffer, int needed, int cap)
+        {
+            if (needed <= buffer.Length)
+            {
+                return buffer;
+            }
+
+            var grown = new byte[Math.Min(cap, Math.Max(needed, buffer.Length * 2))];
+            Buffer.BlockCopy(buffer, 0, grown, 0, buffer.Length);
+            return grown;
         }
     }
 }

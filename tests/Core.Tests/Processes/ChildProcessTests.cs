@@ -82,14 +82,32 @@ public sealed class ChildProcessTests : IDisposable
     public async Task Run_OutputOverCap_KeepsTheCapAndTheProgramIsNotBlocked()
     {
         // 1 MB through a 1000-byte cap: the rest is read and dropped, so the writer never blocks
-        // on a full pipe and exits on its own.
+        // on a full pipe and exits on its own. Stdout keeps its start (callers parse it from the
+        // start); stderr its first quarter and its end (callers report its last lines).
         var result = await ChildProcess.RunAsync(Sh("head -c 1000000 /dev/zero | tr '\\0' a; head -c 1000000 /dev/zero | tr '\\0' b >&2; exit 0", TimeSpan.FromSeconds(20)) with { MaxOutputBytes = 1000 });
 
         Assert.False(result.TimedOut);
         Assert.Equal(0, result.ExitCode);
         Assert.True(result.OutputTruncated);
         Assert.Equal(new string('a', 1000), result.Output);
-        Assert.Equal(new string('b', 1000), result.Error);
+        Assert.Equal($"{new string('b', 250)}\n[... 999000 bytes of this output left out ...]\n{new string('b', 750)}", result.Error);
+    }
+
+    [Fact]
+    public async Task Run_ErrorOverCapThenTheRealError_KeepsItsStartAndItsEndAroundAMarker()
+    {
+        // Callers (git, ssh-add, ssh-keyscan, credential helpers) report a failure from the last
+        // lines of stderr: a long progress log before the error must not cut the error off.
+        var result = await ChildProcess.RunAsync(Sh("echo 'first line' >&2; i=0; while [ $i -lt 3000 ]; do echo \"remote: progress line $i of a long fetch\" >&2; i=$((i+1)); done; echo 'fatal: the real error' >&2; exit 128", TimeSpan.FromSeconds(20)) with { MaxOutputBytes = 4096 });
+
+        Assert.Equal(128, result.ExitCode);
+        Assert.True(result.OutputTruncated);
+        Assert.True(result.Error.Length <= 4096 + 100, $"kept {result.Error.Length} chars");
+        Assert.StartsWith("first line\n", result.Error, StringComparison.Ordinal);
+        Assert.EndsWith("remote: progress line 2999 of a long fetch\nfatal: the real error\n", result.Error, StringComparison.Ordinal);
+        Assert.Matches(@"\n\[\.\.\. [0-9]+ bytes of this output left out \.\.\.\]\nremote: progress line [0-9]+ of a long fetch\n", result.Error);
+        // Whole lines around the marker: the tail starts at a line's start.
+        Assert.All(result.Error.Split('\n').Where(l => l.Length > 0), l => Assert.Matches(@"\A(first line|remote: progress line [0-9]+ of a long fetch|fatal: the real error|\[\.\.\. [0-9]+ bytes of this output left out \.\.\.\])\z", l));
     }
 
     [Fact]
