@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using Cluster.Cli.Commands;
 
 namespace Cluster.Cli;
@@ -17,7 +19,14 @@ public static class ClusterCtl
         var root = Build(stdout, stderr, stdin ?? Console.In);
         try
         {
-            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+            var parse = root.Parse(args);
+            if (parse.Action is ParseErrorAction)
+            {
+                await ReportParseErrorsAsync(parse, stderr);
+                return 1;
+            }
+
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
         catch (Exception e)
         {
@@ -25,6 +34,55 @@ public static class ClusterCtl
             await stderr.WriteLineAsync($"clusterctl: internal error: {e.GetType().Name}: {e.Message}");
             return 70;
         }
+    }
+
+    // A command line clusterctl cannot run (unknown command or option, missing argument, a value
+    // a flag refuses) is reported like every other clusterctl error: one line per problem on
+    // stderr starting "clusterctl: ", then where to read the usage of the command concerned,
+    // exit code 1 and nothing on stdout. (System.CommandLine's own report printed the errors
+    // bare and the whole help text to stdout.) --help and -h are not errors: they print help.
+    private static async Task ReportParseErrorsAsync(ParseResult parse, TextWriter stderr)
+    {
+        foreach (var error in parse.Errors)
+        {
+            // One line each: the library lists choices on lines of their own.
+            var message = string.Join(' ', error.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            if (OptionOf(error.SymbolResult) is { } option && !message.Contains(option.Name, StringComparison.Ordinal))
+            {
+                message = $"{option.Name}: {message}";
+            }
+
+            await stderr.WriteLineAsync($"clusterctl: {message}");
+        }
+
+        await stderr.WriteLineAsync($"clusterctl: see `{CommandPath(parse.CommandResult)} --help` for its usage");
+    }
+
+    private static Option? OptionOf(SymbolResult? result)
+    {
+        for (; result is not null; result = result.Parent)
+        {
+            if (result is OptionResult option)
+            {
+                return option.Option;
+            }
+        }
+
+        return null;
+    }
+
+    // "clusterctl app set": the root is named "clusterctl" whatever the executable is called.
+    private static string CommandPath(CommandResult command)
+    {
+        var names = new List<string>();
+        for (SymbolResult? result = command; result is CommandResult { Parent: not null } c; result = c.Parent)
+        {
+            names.Add(c.Command.Name);
+        }
+
+        names.Add("clusterctl");
+        names.Reverse();
+        return string.Join(' ', names);
     }
 
     internal static RootCommand Build(TextWriter stdout, TextWriter stderr, TextReader stdin)

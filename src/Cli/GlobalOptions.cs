@@ -1,4 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using Cluster.Core.Text;
 
 namespace Cluster.Cli;
 
@@ -20,10 +23,41 @@ internal static class GlobalOptions
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CLUSTER_TOKEN"),
     };
 
-    // -o json on read commands: one JSON document on stdout and nothing else.
+    // -o json on read commands: one JSON document on stdout and nothing else. Its own parser,
+    // so a wrong value is refused as "-o 'yaml' is not ..." rather than with the enum's type name.
     public static Option<OutputFormat> Output() => new("--output", "-o")
     {
         Description = "Output format: text or json",
+        HelpName = "text|json",
         DefaultValueFactory = _ => OutputFormat.Text,
+        CustomParser = r =>
+        {
+            var text = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "text";
+            switch (text.ToLowerInvariant())
+            {
+                case "text":
+                    return OutputFormat.Text;
+                case "json":
+                    return OutputFormat.Json;
+                default:
+                    r.AddError($"-o/--output {Quoted.Value(text)} is not an output format: give -o text or -o json");
+                    return OutputFormat.Text;
+            }
+        },
     };
+
+    // A whole number flag (--replicas): a value that is not one is refused naming the flag, the
+    // value and what it counts, not with .NET's type name.
+    public static int ParseWholeNumber(ArgumentResult result, string flag, string expected)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+
+        result.AddError($"{flag} {Quoted.Value(text)} is not a whole number: give {expected}");
+        return 0;
+    }
 }

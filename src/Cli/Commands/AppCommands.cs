@@ -9,6 +9,8 @@ namespace Cluster.Cli.Commands;
 // `clusterctl app create|list|show|set|remove`.
 internal static class AppCommands
 {
+    private const string ReplicasRange = "a number of tasks from 1 to 100";
+
     public static Command Build(TextWriter stdout, TextWriter stderr)
     {
         var app = new Command("app", "Apps: what runs on the cluster");
@@ -28,7 +30,7 @@ internal static class AppCommands
         var gitRef = new Option<string?>("--ref") { Description = "Git branch, tag or commit" };
         var dockerfile = new Option<string?>("--dockerfile") { Description = "Dockerfile path in the repository" };
         var registry = new Option<string?>("--registry") { Description = "Registry credential to pull with (default: the most specific stored match, else anonymous)" };
-        var replicas = new Option<int>("--replicas") { Description = "Number of tasks", DefaultValueFactory = _ => 1 };
+        var replicas = new Option<int>("--replicas") { Description = "Number of tasks", DefaultValueFactory = _ => 1, CustomParser = r => GlobalOptions.ParseWholeNumber(r, "--replicas", ReplicasRange) };
         var constraint = new Option<string[]>("--constraint") { Description = "Placement constraint, e.g. node.role==worker (repeatable)", AllowMultipleArgumentsPerToken = false };
         var env = new Option<string[]>("--env") { Description = "Environment variable K=V (repeatable)" };
         var publish = new Option<string[]>("--publish") { Description = "Published port PUB:TARGET (repeatable)" };
@@ -58,15 +60,11 @@ internal static class AppCommands
             build.Apply(parse, request);
             request.Constraints.AddRange(parse.GetValue(constraint) ?? []);
             request.Publish.AddRange(parse.GetValue(publish) ?? []);
+            var position = 0;
             foreach (var kv in parse.GetValue(env) ?? [])
             {
-                var eq = kv.IndexOf('=', StringComparison.Ordinal);
-                if (eq <= 0)
-                {
-                    throw new CliException($"--env '{kv}' is not K=V");
-                }
-
-                request.Env[kv[..eq]] = kv[(eq + 1)..];
+                var (key, value) = KeyValueFlag.Parse("--env", ++position, kv, "LOG_LEVEL=debug");
+                request.Env[key] = value;
             }
 
             var created = await new Apps.AppsClient(leader.Channel).CreateAppAsync(request, leader.Call());
@@ -155,7 +153,7 @@ internal static class AppCommands
         var tag = new Option<string?>("--tag") { Description = "Tag the next `deploy` uses" };
         var autoSync = new Option<string?>("--auto-sync") { Description = "on or off" };
         autoSync.AcceptOnlyFromAmong("on", "off");
-        var replicas = new Option<int?>("--replicas") { Description = "Number of tasks (applied at the next deployment)" };
+        var replicas = new Option<int?>("--replicas") { Description = "Number of tasks (applied at the next deployment)", CustomParser = r => GlobalOptions.ParseWholeNumber(r, "--replicas", ReplicasRange) };
         var syncInterval = SyncIntervalOption();
         var command = new Command("set", "Change an app's tag, auto-sync, sync interval or replicas") { name, tag, autoSync, replicas, syncInterval };
         command.SetAction((parse, ct) => LeaderCall.RunAsync(parse, stderr, async leader =>
@@ -221,5 +219,5 @@ internal static class AppCommands
     // The wire field is unsigned: a negative count must be refused here, not wrapped or clamped
     // (it used to become 1 silently).
     private static uint ValidReplicas(int replicas) =>
-        replicas is >= 1 and <= 100 ? (uint)replicas : throw new CliException($"--replicas {replicas} is out of range: give a number of tasks from 1 to 100");
+        replicas is >= 1 and <= 100 ? (uint)replicas : throw new CliException($"--replicas {replicas} is out of range: give {ReplicasRange}");
 }

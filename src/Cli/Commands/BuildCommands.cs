@@ -36,15 +36,11 @@ internal sealed class BuildCommands
         request.ContextDir = parse.GetValue(_context) ?? "";
         request.TargetStage = parse.GetValue(_target) ?? "";
         request.GitCredential = parse.GetValue(_gitCredential) ?? "";
+        var position = 0;
         foreach (var kv in parse.GetValue(_buildArgs) ?? [])
         {
-            var eq = kv.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0)
-            {
-                throw new CliException($"--build-arg '{kv}' is not K=V");
-            }
-
-            request.BuildArgs[kv[..eq]] = kv[(eq + 1)..];
+            var (key, value) = KeyValueFlag.Parse("--build-arg", ++position, kv, "VERSION=1.4.2");
+            request.BuildArgs[key] = value;
         }
 
         if (parse.GetValue(_timeout) is { Length: > 0 } timeout)

@@ -23,7 +23,7 @@ public sealed class DeploymentsApi(DeploymentOrchestrator deployments, AppServic
         // space never reaches the resolver, the journal or a service spec.
         if (request.Tag.Length > 0 && !ImageReference.IsValidTag(request.Tag))
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"--tag is not a valid tag: at most 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'"));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, AppService.InvalidTag(request.Tag)));
         }
 
         SourceUpload? upload = null;

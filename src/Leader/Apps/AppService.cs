@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Cluster.Core.Docker;
 using Cluster.Core.Images;
+using Cluster.Core.Text;
 using Cluster.Leader.Credentials;
 using Cluster.Leader.Credentials.Git;
 using Cluster.Leader.Storage;
@@ -190,7 +191,7 @@ public sealed partial class AppService
         var interval = syncInterval is null ? (int?)null : ValidSyncInterval(syncInterval);
         if (tag is not null && !ImageReference.IsValidTag(tag))
         {
-            throw new OperationException(OperationError.InvalidArgument, $"--tag '{tag}' is not a valid tag: at most 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'");
+            throw new OperationException(OperationError.InvalidArgument, InvalidTag(tag));
         }
 
         if (replicas is < 1 or > 100)
@@ -237,6 +238,11 @@ public sealed partial class AppService
 
     // Auto-Sync follows a Git app's branch; a commit SHA never moves. (A tag is only known to be
     // one by the Git server: the first check says so in `app show`.)
+    // The one refusal of a tag, wherever one is given (app set --tag, deploy --tag): the value as
+    // typed (Quoted: a newline in it shows as \n) and what a tag may be.
+    public static string InvalidTag(string tag) =>
+        $"--tag {Quoted.Value(tag)} is not a valid tag: use at most 128 letters, digits, '_', '.' and '-', not starting with '.' or '-', e.g. 1.4.2 or v2-rc1";
+
     private static string GitCommitNotFollowed(string name, string commit) =>
         $"app '{name}' builds commit {commit}, which never moves, so Auto-Sync has nothing to follow; create the app with --ref BRANCH to follow a branch, or deploy new commits by hand";
 

@@ -32,7 +32,7 @@ public static partial class DirSource
 
         if (!string.IsNullOrWhiteSpace(spec.TargetStage) && !StagePattern().IsMatch(spec.TargetStage.Trim()))
         {
-            throw new OperationException(OperationError.InvalidArgument, $"--target '{spec.TargetStage}' is not a stage name");
+            throw new OperationException(OperationError.InvalidArgument, GitSource.InvalidStage(spec.TargetStage));
         }
 
         foreach (var key in spec.BuildArgs.Keys)
@@ -45,7 +45,7 @@ public static partial class DirSource
 
         if (spec.BuildTimeoutSeconds is < 0 or > GitSource.MaxTimeoutSeconds || spec.BuildTimeoutSeconds is > 0 and < 5)
         {
-            throw new OperationException(OperationError.InvalidArgument, "--build-timeout must be between 5s and 6h");
+            throw new OperationException(OperationError.InvalidArgument, GitSource.InvalidBuildTimeout(spec.BuildTimeoutSeconds));
         }
     }
 

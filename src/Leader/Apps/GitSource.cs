@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Cluster.Core.Git;
+using Cluster.Core.Text;
 using Cluster.Leader.Operations;
 
 namespace Cluster.Leader.Apps;
@@ -33,14 +34,14 @@ public static partial class GitSource
         var gitRef = (spec.GitRef ?? "").Trim();
         if (gitRef.Length > 0 && !RefPattern().IsMatch(gitRef))
         {
-            throw new OperationException(OperationError.InvalidArgument, $"--ref '{spec.GitRef}' is not a branch, tag or commit SHA");
+            throw new OperationException(OperationError.InvalidArgument, $"--ref {Quoted.Value(spec.GitRef)} is not a branch, tag or commit SHA: use e.g. main, v1.2.0 or a full 40-digit SHA (letters, digits, '.', '_', '/' and '-', at most 200, starting with a letter or digit)");
         }
 
         CheckRelative("--dockerfile", spec.Dockerfile);
         CheckRelative("--context", spec.ContextDir);
         if (!string.IsNullOrWhiteSpace(spec.TargetStage) && !StagePattern().IsMatch(spec.TargetStage.Trim()))
         {
-            throw new OperationException(OperationError.InvalidArgument, $"--target '{spec.TargetStage}' is not a stage name");
+            throw new OperationException(OperationError.InvalidArgument, InvalidStage(spec.TargetStage));
         }
 
         foreach (var key in spec.BuildArgs.Keys)
@@ -53,7 +54,7 @@ public static partial class GitSource
 
         if (spec.BuildTimeoutSeconds is < 0 or > MaxTimeoutSeconds || spec.BuildTimeoutSeconds is > 0 and < 5)
         {
-            throw new OperationException(OperationError.InvalidArgument, $"--build-timeout must be between 5s and 6h");
+            throw new OperationException(OperationError.InvalidArgument, InvalidBuildTimeout(spec.BuildTimeoutSeconds));
         }
     }
 
@@ -65,6 +66,14 @@ public static partial class GitSource
             throw new OperationException(OperationError.InvalidArgument, $"{flag} '{path}' must be a path inside the repository (relative, without '..')");
         }
     }
+
+    // The refusals --build-timeout and --target share with DirSource: the value as sent and
+    // what a valid one is.
+    public static string InvalidBuildTimeout(int seconds) =>
+        $"--build-timeout {seconds}s is out of range: give between 5s and 6h, e.g. 90s, 20m or 1h (leave it out for the cluster's default)";
+
+    public static string InvalidStage(string? stage) =>
+        $"--target {Quoted.Value(stage)} is not a stage name: give the name after AS in a FROM line of the Dockerfile (letters, digits, '.', '_' and '-', at most 128, starting with a letter or digit)";
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._/\-]{0,199}$")]
     private static partial Regex RefPattern();

@@ -94,7 +94,7 @@ public sealed partial class DeploymentOrchestrator : IRunningDeployments
         var tag = string.IsNullOrWhiteSpace(request.Tag) ? app.Tag : request.Tag.Trim();
         if (!ImageReference.IsValidTag(tag))
         {
-            throw new OperationException(OperationError.InvalidArgument, $"--tag '{tag}' is not a valid tag: at most 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'");
+            throw new OperationException(OperationError.InvalidArgument, AppService.InvalidTag(tag));
         }
 
         var id = "d" + Guid.NewGuid().ToString("N")[..15];

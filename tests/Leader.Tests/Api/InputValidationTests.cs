@@ -1,3 +1,4 @@
+using Cluster.Core.Text;
 using Cluster.Leader.Tests.Support;
 using Cluster.Protos.Admin.V1;
 
@@ -71,9 +72,11 @@ public sealed class InputValidationTests(LeaderFixture fixture) : IClassFixture<
         var result = await grpc.CallAsync("/cluster.admin.v1.Deployments/Deploy", _leader.AdminToken, new DeployRequest { App = app, Tag = tag });
         var cli = await _leader.CtlAsync(null, "deploy", app, "--tag", tag);
 
-        Assert.True(result.GrpcStatus == 3 && result.GrpcMessage.Contains("not a valid tag", StringComparison.Ordinal), result.ToString());
+        // The refused value is quoted (a newline shown as \n) and a valid tag described.
+        var refusal = $"--tag {Quoted.Value(tag)} is not a valid tag: use at most 128 letters, digits, '_', '.' and '-', not starting with '.' or '-', e.g. 1.4.2 or v2-rc1";
+        Assert.True(result.GrpcStatus == 3 && result.GrpcMessage == refusal, result.ToString());
         Assert.NotEqual(0, cli.ExitCode);
-        Assert.Contains("not a valid tag", cli.Output, StringComparison.Ordinal);
+        Assert.Contains(refusal, cli.Output, StringComparison.Ordinal);
         Assert.Empty(await _leader.DeploymentsAsync(app));
     }
 

@@ -1,6 +1,7 @@
 using Cluster.Core.Credentials;
 using Cluster.Core.Images;
 using Cluster.Core.Registry;
+using Cluster.Core.Text;
 using Cluster.Leader.Operations;
 using Cluster.Leader.Security;
 using Cluster.Leader.Storage;
@@ -267,7 +268,8 @@ public sealed partial class HelperCredentials(
         return (run, CredentialService.ViewOf(outcome));
     }
 
-    private static TimeSpan ValidRefreshEvery(TimeSpan every)
+    // InvalidArgument naming the value: under HelperOptions.MinimumRefreshEvery or over 30 days.
+    public static TimeSpan ValidRefreshEvery(TimeSpan every)
     {
         if (every != TimeSpan.Zero && every < HelperOptions.MinimumRefreshEvery)
         {
@@ -277,7 +279,7 @@ public sealed partial class HelperCredentials(
 
         if (every > TimeSpan.FromDays(30))
         {
-            throw new OperationException(OperationError.InvalidArgument, "--refresh-every is over 30 days; short-lived tokens need refreshing far more often (leave it out to refresh at half the token's life)");
+            throw new OperationException(OperationError.InvalidArgument, $"--refresh-every {Durations.Format(every)} is over 30 days; short-lived tokens need refreshing far more often (leave it out to refresh at half the token's life)");
         }
 
         return every;
