@@ -5,7 +5,10 @@ namespace Cluster.Cli.Commands;
 
 // The NAME=VALUE flags (--env, --build-arg). A refused value is quoted only when it looks like a
 // name on its own (NAME without =VALUE): anything else may be the value typed without its name,
-// and values are where secrets go, so that one is named by its position instead.
+// and values are where secrets go, so that one is named by its position instead. A name here is
+// upper-case (LOG_LEVEL, VERSION), as environment names are by convention: a password or a
+// token is often one word of name characters too (hunter2, ghp_..., sk_live_...), and quoting
+// it would echo it into a terminal or a CI log.
 internal static partial class KeyValueFlag
 {
     // CliException for a value without '=' or with nothing before it.
@@ -26,6 +29,6 @@ internal static partial class KeyValueFlag
         throw new CliException($"{what}: give NAME=VALUE, e.g. {flag} {example}");
     }
 
-    [GeneratedRegex(@"\A[A-Za-z_][A-Za-z0-9_]{0,127}\z")]
+    [GeneratedRegex(@"\A[A-Z_][A-Z0-9_]{0,63}\z")]
     private static partial Regex NamePattern();
 }

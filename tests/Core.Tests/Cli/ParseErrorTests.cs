@@ -72,6 +72,11 @@ public sealed class ParseErrorTests
     [InlineData("--env", "=hunter2-secret", "clusterctl: --env number 2 has no name before its '='")]
     [InlineData("--env", "hunter2:secret", "clusterctl: --env number 2 has no '=' (it is not shown: it may be a secret)")]
     [InlineData("--build-arg", "=hunter2-secret", "clusterctl: --build-arg number 2 has no name before its '='")]
+    // A password or token typed without its NAME= is often a single word of name characters:
+    // only an upper-case NAME (the environment's convention) is taken for a name and quoted.
+    [InlineData("--env", "hunter2", "clusterctl: --env number 2 has no '=' (it is not shown: it may be a secret)")]
+    [InlineData("--env", "ghp_hunter2hunter2hunter2hunter2hunter2", "clusterctl: --env number 2 has no '=' (it is not shown: it may be a secret)")]
+    [InlineData("--build-arg", "sk_live_hunter2", "clusterctl: --build-arg number 2 has no '=' (it is not shown: it may be a secret)")]
     public async Task KeyValue_ValueWithoutName_NotEchoedButNamedByPosition(string flag, string value, string expected)
     {
         var (exit, stdout, stderr) = await CliRunner.RunAsync("--leader", "127.0.0.1:1", "--token", Token, "app", "create", "web", "--git", "https://git.example.com/acme/web.git", flag, "A=1", flag, value);
