@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
@@ -139,10 +140,15 @@ public static class ChildProcess
     // Over the cap, a head-only reader keeps the first `cap` bytes (stdout: callers parse it
     // from its start); a head-and-tail reader keeps the first quarter and the last three
     // quarters (stderr: callers report its last lines, where git, ssh and helpers put the error,
-    // after however much progress came before), cut to whole lines around one marker line that
-    // says how many bytes were left out.
+    // after however much progress came before), cut to whole lines (or, without line ends,
+    // whole words) around one marker line that says how many bytes were left out.
     private sealed class CappedReader
     {
+        // What a word (and so a token, a key or a password) is made of, as far as a cut goes: no
+        // cut lands between two of these. Bytes of a multi-byte UTF-8 character are among them.
+        private static readonly SearchValues<byte> WordBytes = SearchValues.Create(
+            [.. "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-.~%:@!#$&*?"u8, .. Enumerable.Range(0x80, 0x80).Select(b => (byte)b)]);
+
         private readonly Lock _lock = new();
         private readonly int _headCap;
         private readonly int _tailCap;
@@ -180,20 +186,17 @@ public static class ChildProcess
                 var left = _dropped;
                 if (_tailCap > 0)
                 {
-                    // Whole lines either side of the marker, when there are line ends to cut at.
-                    var headEnd = head.LastIndexOf((byte)'\n');
-                    if (headEnd >= 0)
-                    {
-                        left += head.Length - (headEnd + 1);
-                        head = head[..(headEnd + 1)];
-                    }
+                    // Whole lines either side of the marker, else whole words: callers redact
+                    // stderr afterwards by replacing the secrets they know, which a piece of one
+                    // cut at the marker would escape.
+                    var headEnd = head.LastIndexOf((byte)'\n') is var lineEnd and >= 0 ? lineEnd : head.LastIndexOfAnyExcept(WordBytes);
+                    left += head.Length - (headEnd + 1);
+                    head = head[..(headEnd + 1)];
 
-                    var tailStart = tail.IndexOf((byte)'\n');
-                    if (tailStart >= 0 && tailStart < tail.Length - 1)
-                    {
-                        left += tailStart + 1;
-                        tail = tail[(tailStart + 1)..];
-                    }
+                    var tailStart = tail.IndexOf((byte)'\n') is var lineStart and >= 0 && lineStart < tail.Length - 1 ? lineStart : tail.IndexOfAnyExcept(WordBytes);
+                    tailStart = tailStart < 0 ? tail.Length : tailStart + 1;
+                    left += tailStart;
+                    tail = tail[tailStart..];
 
                     var newline = head.Length == 0 || head[^1] == (byte)'\n' ? "" : "\n";
                     return $"{Encoding.UTF8.GetString(head)}{newline}[... {left} bytes of this output left out ...]\n{Encoding.UTF8.GetString(tail)}";

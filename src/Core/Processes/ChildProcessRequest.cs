@@ -28,7 +28,8 @@ public sealed record ChildProcessRequest
 
     // Per stream (stdout, stderr), in bytes; the rest is read and dropped so the program never
     // blocks on a full pipe (ChildProcessResult.OutputTruncated). Stdout keeps its first bytes;
-    // stderr its first quarter and its last three quarters, whole lines around a marker line
+    // stderr its first quarter and its last three quarters, whole lines (without line ends,
+    // whole words: never a piece of a secret a caller redacts afterwards) around a marker line
     // "[... N bytes of this output left out ...]", because errors come last.
     public int MaxOutputBytes { get; init; } = 1024 * 1024;
 }
