@@ -4,10 +4,12 @@ using System.Text;
 namespace Cluster.Core.Text;
 
 // A value the user gave, as an error that refuses it quotes it: in single quotes, so an empty
-// value or one with spaces is seen as it is; control characters written as \n, \r, \t or \uXXXX
-// (a refused tag holding a newline must neither break the one-line error nor forge a line of a
-// log); at most MaxChars characters, then "..." (a refused megabyte is not echoed whole). Never
-// for secrets: those are named, not quoted.
+// value or one with spaces is seen as it is; control characters written as \n, \r, \t or \uXXXX,
+// and so are format characters (bidi overrides, which make a terminal show the rest reversed)
+// and the line and paragraph separators U+2028/U+2029 (a refused tag must neither break the
+// one-line error nor forge a line of a log); at most MaxChars characters, never half of a
+// surrogate pair, then "..." (a refused megabyte is not echoed whole). Never for secrets: those
+// are named, not quoted.
 public static class Quoted
 {
     public const int MaxChars = 80;
@@ -17,11 +19,20 @@ public static class Quoted
         value ??= "";
         var text = new StringBuilder(Math.Min(value.Length, MaxChars) + 5).Append('\'');
         var shown = 0;
-        foreach (var c in value)
+        for (var i = 0; i < value.Length; i++)
         {
-            if (shown == MaxChars)
+            var c = value[i];
+            var pair = char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]);
+            if (shown + (pair ? 2 : 1) > MaxChars)
             {
                 return text.Append("...'").ToString();
+            }
+
+            if (pair)
+            {
+                text.Append(c).Append(value[++i]);
+                shown += 2;
+                continue;
             }
 
             text.Append(c switch
@@ -29,7 +40,8 @@ public static class Quoted
                 '\n' => "\\n",
                 '\r' => "\\r",
                 '\t' => "\\t",
-                _ when char.IsControl(c) => "\\u" + ((int)c).ToString("x4", CultureInfo.InvariantCulture),
+                _ when char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.LineSeparator
+                    or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Surrogate => "\\u" + ((int)c).ToString("x4", CultureInfo.InvariantCulture),
                 _ => c.ToString(),
             });
             shown++;

@@ -11,6 +11,11 @@ public sealed class QuotedTests
     [InlineData("1.0 rm", "'1.0 rm'")]
     [InlineData("1.0\n", "'1.0\\n'")]
     [InlineData("a\r\tb\u001b[31m", "'a\\r\\tb\\u001b[31m'")]
+    // Line and paragraph separators end a line in some viewers and log tools; a bidi override
+    // makes a terminal show the rest of the error reversed: neither may come through raw.
+    [InlineData("1.0\u2028forged", "'1.0\\u2028forged'")]
+    [InlineData("1.0\u2029forged", "'1.0\\u2029forged'")]
+    [InlineData("v1\u202Edeppots", "'v1\\u202edeppots'")]
     public void Value_ShowsItOnOneLineInQuotes(string value, string expected)
     {
         Assert.Equal(expected, Quoted.Value(value));
@@ -27,5 +32,15 @@ public sealed class QuotedTests
     {
         Assert.Equal($"'{new string('x', Quoted.MaxChars)}...'", Quoted.Value(new string('x', 10_000)));
         Assert.Equal($"'{new string('x', Quoted.MaxChars)}'", Quoted.Value(new string('x', Quoted.MaxChars)));
+    }
+
+    [Fact]
+    public void Value_LongWithACharacterAcrossTheCut_NeverKeepsHalfOfIt()
+    {
+        // An emoji is two UTF-16 chars: half of one is not a character, and prints as '?' or
+        // fails to encode.
+        var value = new string('x', Quoted.MaxChars - 1) + "\U0001F600" + "tail";
+
+        Assert.Equal($"'{new string('x', Quoted.MaxChars - 1)}...'", Quoted.Value(value));
     }
 }
