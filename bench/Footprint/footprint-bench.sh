@@ -4,7 +4,7 @@
 #   bench/Footprint/footprint-bench.sh [--binaries DIR] [--settle SECONDS] [--runs N] [--long [SECONDS]]
 #
 # As root, with the lab up (tests/lab/lab.sh up; only one user of the lab at a time). It
-#   1. publishes the four programs as install.sh does (deploy/publish.proj: clusterctl compiled
+#   1. publishes the four programs as install.sh does (deploy/publish.proj: all four compiled
 #      ahead of time when clang is there), or takes them from --binaries DIR (DIR/<program>/<program>);
 #   2. starts the all-in-one daemons as published: cluster-leader on the lab's swarm manager
 #      (node 1), cluster-agent and cluster-builder in node 1's network namespace on node 1's engine;
