@@ -7,7 +7,7 @@ namespace Cluster.Cli;
 
 // clusterctl's command tree (INTERFACE.md). Output goes through the writers given here so
 // tests run the real command tree in-process and read exactly what a user would see.
-public static class ClusterCtl
+public static partial class ClusterCtl
 {
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin = null)
     {
@@ -43,10 +43,16 @@ public static class ClusterCtl
     // bare and the whole help text to stdout.) --help and -h are not errors: they print help.
     private static async Task ReportParseErrorsAsync(ParseResult parse, TextWriter stderr)
     {
+        var hidden = SecretLookingTokens(parse.UnmatchedTokens);
         foreach (var error in parse.Errors)
         {
             // One line each: the library lists choices on lines of their own.
             var message = string.Join(' ', error.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            foreach (var (token, shown) in hidden)
+            {
+                message = message.Replace($"'{token}'", shown, StringComparison.Ordinal);
+            }
+
             if (OptionOf(error.SymbolResult) is { } option && !message.Contains(option.Name, StringComparison.Ordinal))
             {
                 message = $"{option.Name}: {message}";
@@ -57,6 +63,39 @@ public static class ClusterCtl
 
         await stderr.WriteLineAsync($"clusterctl: see `{CommandPath(parse.CommandResult)} --help` for its usage");
     }
+
+    // Unmatched tokens that may be a secret typed on the command line (secrets are read from
+    // stdin only): the value after an unknown option named like one (--password, --git-token,
+    // --client-secret, --api-key) and the value of --NAME=VALUE. Each maps to what the error
+    // shows instead: the option named, the value not.
+    private static Dictionary<string, string> SecretLookingTokens(IReadOnlyList<string> unmatched)
+    {
+        var hidden = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < unmatched.Count; i++)
+        {
+            var token = unmatched[i];
+            var eq = token.IndexOf('=', StringComparison.Ordinal);
+            var name = eq > 0 ? token[..eq] : token;
+            if (!name.StartsWith('-') || !SecretOptionName().IsMatch(name))
+            {
+                continue;
+            }
+
+            if (eq > 0)
+            {
+                hidden[token] = $"'{name}' (its value not shown: it may be a secret; secrets are read from stdin, see the command's -stdin flags)";
+            }
+            else if (i + 1 < unmatched.Count && !unmatched[i + 1].StartsWith('-'))
+            {
+                hidden[unmatched[i + 1]] = $"(the value after '{name}', not shown: it may be a secret; secrets are read from stdin, see the command's -stdin flags)";
+            }
+        }
+
+        return hidden;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("(?i)pass|secret|token|key|credential|auth")]
+    private static partial System.Text.RegularExpressions.Regex SecretOptionName();
 
     private static Option? OptionOf(SymbolResult? result)
     {

@@ -85,4 +85,22 @@ public sealed class ParseErrorTests
         Assert.StartsWith(expected, stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", stdout + stderr, StringComparison.Ordinal);
     }
+
+    // Secrets are read from stdin only; one typed after an option clusterctl does not have
+    // (--password VALUE, --token=VALUE) is an unrecognized token, which the parse error used to
+    // quote whole. The option is named, the value is not.
+    [Theory]
+    [InlineData("registry add hub --url 127.0.0.1:1 --password hunter2-secret", "--password")]
+    [InlineData("registry add hub --url 127.0.0.1:1 --password=hunter2-secret", "--password")]
+    [InlineData("git add forge --url https://git.example.com/ --git-token hunter2-secret", "--git-token")]
+    [InlineData("registry add hub --url 127.0.0.1:1 --client-secret=hunter2-secret --insecure", "--client-secret")]
+    public async Task UnknownSecretOption_ItsValueIsNotEchoed(string line, string option)
+    {
+        var (exit, stdout, stderr) = await CliRunner.RunAsync(line.Split(' '));
+
+        Assert.Equal(1, exit);
+        Assert.DoesNotContain("hunter2", stdout + stderr, StringComparison.Ordinal);
+        Assert.Contains($"'{option}'", stderr, StringComparison.Ordinal);
+        Assert.Contains("not shown", stderr, StringComparison.Ordinal);
+    }
 }
