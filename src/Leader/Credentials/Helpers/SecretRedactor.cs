@@ -6,7 +6,7 @@ namespace Cluster.Leader.Credentials.Helpers;
 // Makes a helper's own words (its stderr, or its stdout when it fails) safe to store and show:
 // the values of its sealed environment and the tokens we know are replaced, then anything that
 // looks like a token (32 or more base64 characters in a row: an AWS secret key, each part of a JWT),
-// control characters go, and the text is capped. The helper may echo any of these.
+// control characters go, and the text is capped to its start and its end. The helper may echo any of these.
 public static partial class SecretRedactor
 {
     public const string Mark = "[redacted]";
@@ -31,19 +31,19 @@ public static partial class SecretRedactor
         }
 
         result = TokenLike().Replace(result, Mark);
-        var clean = new StringBuilder(Math.Min(result.Length, MaxChars + 1));
+        var clean = new StringBuilder(result.Length);
         foreach (var c in result)
         {
             clean.Append(c is '\n' or '\t' ? ' ' : char.IsControl(c) ? '?' : c);
-            if (clean.Length > MaxChars)
-            {
-                break;
-            }
         }
 
+        // Over the cap: its start and its end (a helper prints its error last), cut after the
+        // secrets are replaced, so no piece of one survives.
         var single = MultipleSpaces().Replace(clean.ToString(), " ").Trim();
-        return single.Length > MaxChars ? single[..MaxChars] + "…" : single;
+        return single.Length > MaxChars ? $"{single[..HeadChars].TrimEnd()} … {single[^(MaxChars - HeadChars - 3)..].TrimStart()}" : single;
     }
+
+    private const int HeadChars = MaxChars / 4;
 
     [GeneratedRegex("[A-Za-z0-9+/=_-]{32,}")]
     private static partial Regex TokenLike();

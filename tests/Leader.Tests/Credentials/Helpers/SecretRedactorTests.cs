@@ -28,4 +28,19 @@ public sealed class SecretRedactorTests
         Assert.DoesNotContain('\n', redacted);
         Assert.True(redacted.Length <= SecretRedactor.MaxChars + 1);
     }
+
+    [Fact]
+    public void Redact_LongText_KeepsItsStartAndItsEnd()
+    {
+        // A helper prints its error last, after however much noise: the capped text keeps its
+        // end (the stderr ChildProcess keeps is its start and its end, for the same reason).
+        var text = "helper starting\n" + string.Join("\n", Enumerable.Repeat("line of helper noise", 500)) + "\nerror: the real reason";
+
+        var redacted = SecretRedactor.Redact(text, []);
+
+        Assert.StartsWith("helper starting", redacted, StringComparison.Ordinal);
+        Assert.EndsWith("error: the real reason", redacted, StringComparison.Ordinal);
+        Assert.Contains(" … ", redacted, StringComparison.Ordinal);
+        Assert.True(redacted.Length <= SecretRedactor.MaxChars + 1, $"{redacted.Length} chars");
+    }
 }
