@@ -103,4 +103,17 @@ public sealed class ParseErrorTests
         Assert.Contains($"'{option}'", stderr, StringComparison.Ordinal);
         Assert.Contains("not shown", stderr, StringComparison.Ordinal);
     }
+
+    // An unknown token is quoted by the parser itself: a terminal escape or a carriage return in
+    // it must not reach the terminal raw (it could rewrite the line the user reads).
+    [Fact]
+    public async Task UnknownToken_ControlCharactersAreEscaped()
+    {
+        var (exit, _, stderr) = await CliRunner.RunAsync("app", "bogus\u001b[2K\rfine");
+
+        Assert.Equal(1, exit);
+        Assert.DoesNotContain('\u001b', stderr);
+        Assert.DoesNotContain('\r', stderr);
+        Assert.Contains("bogus\\u001b[2K\\rfine", stderr, StringComparison.Ordinal);
+    }
 }
