@@ -49,13 +49,21 @@ rid=$(dotnet --info | sed -n 's/^ *RID: *//p' | head -n 1)
 publish_native() { # PROJECT PROGRAM
   log "publishing $2 ahead of time (fails on trim/AOT warnings)"
   dotnet publish "$1" -c "$configuration" -r "$rid" -p:PublishAot=true -p:CopyOutputSymbolsToPublishDirectory=false \
-    --nologo -v quiet -o "$results/$2-aot" >>"$aot_log" 2>&1
+    --nologo -v minimal -o "$results/$2-aot" >>"$aot_log" 2>&1
+}
+# The leader's native build lets through one summary warning per assembly the trimmer cannot
+# follow (IL2104, IL3053), for the two that are known and handled (src/Leader/Leader.csproj,
+# Storage/LiteDbTrimming.xml): LiteDB and gRPC server reflection. Any other assembly named
+# there is new reflection nobody has checked: that fails the run.
+unhandled_native_warnings() {
+  grep -oE "warning IL(2104|3053): Assembly '[^']+'" "$aot_log" | grep -vE "'(LiteDB|Grpc\.AspNetCore\.Server\.Reflection)'" | sort -u
 }
 if { command -v clang >/dev/null && [ -f /usr/include/zlib.h ]; } || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang zlib1g-dev >/dev/null 2>&1; }; then
   if publish_native src/Cli/Cli.csproj clusterctl &&
      "$results/clusterctl-aot/clusterctl" image parse nginx -o json >>"$aot_log" 2>&1 &&
      publish_native src/Leader/Leader.csproj cluster-leader &&
-     "$results/cluster-leader-aot/cluster-leader" --help >>"$aot_log" 2>&1; then
+     "$results/cluster-leader-aot/cluster-leader" --help >>"$aot_log" 2>&1 &&
+     { ! unhandled_native_warnings | grep . || { echo "the native leader build has trim/AOT warnings in assemblies nobody checked (above)"; false; }; }; then
     aot_ok=1
     export CLUSTER_TEST_CLUSTERCTL="$results/clusterctl-aot/clusterctl"
     export CLUSTER_TEST_LEADER="$results/cluster-leader-aot/cluster-leader"

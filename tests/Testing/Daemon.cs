@@ -44,7 +44,7 @@ public sealed class Daemon : IAsyncDisposable
 
     // The binary's build output (bin/<configuration>/net10.0) in this checkout; for clusterctl
     // and cluster-leader the native one from CLUSTER_TEST_CLUSTERCTL / CLUSTER_TEST_LEADER
-    // instead, when set and present.
+    // instead, when set (it must then exist).
     public static string PathOf(string project, string binary)
     {
         var nativeVariable = binary switch
@@ -53,9 +53,10 @@ public sealed class Daemon : IAsyncDisposable
             "cluster-leader" => NativeLeaderVariable,
             _ => null,
         };
-        if (nativeVariable is not null && Environment.GetEnvironmentVariable(nativeVariable) is { Length: > 0 } native && File.Exists(native))
+        if (nativeVariable is not null && Environment.GetEnvironmentVariable(nativeVariable) is { Length: > 0 } native)
         {
-            return native;
+            // Set but missing is a broken run, not a reason to test the ordinary build instead.
+            return File.Exists(native) ? native : throw new FileNotFoundException($"{nativeVariable} names {native}, which does not exist", native);
         }
 
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
