@@ -58,7 +58,9 @@ public static partial class ClusterCtl
                 message = $"{option.Name}: {message}";
             }
 
-            await stderr.WriteLineAsync($"clusterctl: {EscapeControls(message)}");
+            // The parser quotes what the user typed as it is: escaped as Quoted escapes a refused
+            // value, so a terminal escape or a carriage return is shown, not obeyed.
+            await stderr.WriteLineAsync($"clusterctl: {Core.Text.Quoted.Escape(message)}");
         }
 
         await stderr.WriteLineAsync($"clusterctl: see `{CommandPath(parse.CommandResult)} --help` for its usage");
@@ -96,31 +98,6 @@ public static partial class ClusterCtl
 
     [System.Text.RegularExpressions.GeneratedRegex("(?i)pass|secret|token|key|credential|auth")]
     private static partial System.Text.RegularExpressions.Regex SecretOptionName();
-
-    // The parser quotes what the user typed as it is: control characters (a terminal escape, a
-    // carriage return) are written as Quoted writes them, so they cannot rewrite what is shown.
-    private static string EscapeControls(string message)
-    {
-        if (!message.Any(char.IsControl))
-        {
-            return message;
-        }
-
-        var text = new System.Text.StringBuilder(message.Length + 16);
-        foreach (var c in message)
-        {
-            text.Append(c switch
-            {
-                '\r' => "\\r",
-                '\t' => "\\t",
-                '\n' => "\\n",
-                _ when char.IsControl(c) => "\\u" + ((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture),
-                _ => c.ToString(),
-            });
-        }
-
-        return text.ToString();
-    }
 
     private static Option? OptionOf(SymbolResult? result)
     {

@@ -35,18 +35,43 @@ public static class Quoted
                 continue;
             }
 
-            text.Append(c switch
-            {
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                _ when char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.LineSeparator
-                    or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Surrogate => "\\u" + ((int)c).ToString("x4", CultureInfo.InvariantCulture),
-                _ => c.ToString(),
-            });
+            AppendEscaped(text, c);
             shown++;
         }
 
         return text.Append('\'').ToString();
     }
+
+    // The text with its characters escaped as Value escapes them, without quotes and uncut: for
+    // a message that already quotes what the user typed (System.CommandLine's parse errors).
+    public static string Escape(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var escaped = new StringBuilder(text.Length + 16);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                escaped.Append(text[i]).Append(text[++i]);
+                continue;
+            }
+
+            AppendEscaped(escaped, text[i]);
+        }
+
+        return escaped.ToString();
+    }
+
+    // One character that is not half of a surrogate pair: \n, \r, \t, \uXXXX for control, format,
+    // line and paragraph separator characters and lone surrogates, itself otherwise.
+    private static void AppendEscaped(StringBuilder text, char c) =>
+        text.Append(c switch
+        {
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            _ when char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.LineSeparator
+                or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Surrogate => "\\u" + ((int)c).ToString("x4", CultureInfo.InvariantCulture),
+            _ => c.ToString(),
+        });
 }

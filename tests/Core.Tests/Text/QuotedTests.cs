@@ -43,4 +43,13 @@ public sealed class QuotedTests
 
         Assert.Equal($"'{new string('x', Quoted.MaxChars - 1)}...'", Quoted.Value(value));
     }
+
+    [Fact]
+    public void Escape_EscapesLikeValueWithoutQuotesOrCut()
+    {
+        var text = "a\u001b[2K\rb\u202Ec\u2028d\U0001F600" + new string('x', 200);
+
+        Assert.Equal("a\\u001b[2K\\rb\\u202ec\\u2028d\U0001F600" + new string('x', 200), Quoted.Escape(text));
+        Assert.Equal(Quoted.Value("a\u001b\rb\u202E"), $"'{Quoted.Escape("a\u001b\rb\u202E")}'");
+    }
 }
